@@ -1,0 +1,207 @@
+"""Registering, logging in and out, and resolving a session token to its user.
+
+Unknown email, wrong password and disabled account fail alike, and do the same work: for an
+unknown email a dummy hash is verified, so response time does not tell which emails exist.
+(Lockout and rate limits wrap these use cases; they live in their own policy.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from commerce_core.accounts import (
+    Role,
+    Session,
+    SessionPolicy,
+    User,
+    hash_token,
+    new_token,
+    normalise_email,
+    validate_email,
+    validate_name,
+    validate_new_password,
+)
+from commerce_core.errors import AuthenticationFailed, FieldError, InvalidInput
+from commerce_core.ids import new_id
+from commerce_core.ports import Clock, EventSink, PasswordHasher, UnitOfWork
+
+__all__ = [
+    "LogIn",
+    "Register",
+    "SignedIn",
+    "create_staff_user",
+    "log_in",
+    "log_out",
+    "register",
+    "resolve_session",
+]
+
+
+@attrs.frozen
+class Register:
+    email: str
+    password: str
+    name: str
+    role: Role = Role.CUSTOMER
+
+
+@attrs.frozen
+class LogIn:
+    email: str
+    password: str
+
+
+@attrs.frozen
+class SignedIn:
+    user: User
+    session_token: str
+
+
+DEFAULT_SESSION_POLICY = SessionPolicy()
+
+
+class _DummyHash:
+    """A real hash of a random password, made once per hasher, verified for unknown emails."""
+
+    _cache: dict[int, str] = {}  # noqa: RUF012 - a per-process memo keyed by hasher identity
+
+    @classmethod
+    def for_hasher(cls, hasher: PasswordHasher) -> str:
+        key = id(hasher)
+        if key not in cls._cache:
+            cls._cache[key] = hasher.hash(new_token())
+        return cls._cache[key]
+
+
+def register(
+    command: Register,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    events: EventSink,
+) -> SignedIn:
+    errors: list[FieldError] = []
+
+    def collect(check: Callable[[str], str], value: str) -> str:
+        try:
+            return check(value)
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
+            return ""
+
+    email = collect(validate_email, command.email)
+    name = collect(validate_name, command.name)
+    collect(validate_new_password, command.password)
+    if errors:
+        raise InvalidInput(errors=errors)
+    now = clock.now()
+    user = User(
+        id=new_id("usr"),
+        email=email,
+        name=name,
+        password_hash=hasher.hash(command.password),
+        role=command.role,
+        is_active=True,
+        created_at=now,
+    )
+    token = new_token()
+    with uow:
+        uow.users.add(user)
+        uow.sessions.add(Session(hash_token(token), user.id, now, now))
+        uow.commit()
+    events.emit("auth.registered", user_id=user.id, role=user.role.value)
+    return SignedIn(user, token)
+
+
+def log_in(
+    command: LogIn,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    events: EventSink,
+) -> SignedIn:
+    email = normalise_email(command.email)
+    with uow:
+        user = uow.users.get_by_email(email) if email else None
+    if user is None:
+        hasher.verify(_DummyHash.for_hasher(hasher), command.password)
+        events.emit("auth.login_failed", reason="unknown_email")
+        raise AuthenticationFailed()
+    if not hasher.verify(user.password_hash, command.password):
+        events.emit("auth.login_failed", reason="wrong_password", user_id=user.id)
+        raise AuthenticationFailed()
+    if not user.is_active:
+        events.emit("auth.login_failed", reason="inactive", user_id=user.id)
+        raise AuthenticationFailed()
+    now = clock.now()
+    token = new_token()
+    with uow:
+        if hasher.needs_rehash(user.password_hash):
+            user.password_hash = hasher.hash(command.password)
+            uow.users.save(user)
+        uow.sessions.add(Session(hash_token(token), user.id, now, now))
+        uow.commit()
+    events.emit("auth.logged_in", user_id=user.id)
+    return SignedIn(user, token)
+
+
+def resolve_session(
+    token: str, *, uow: UnitOfWork, clock: Clock, policy: SessionPolicy = DEFAULT_SESSION_POLICY
+) -> User | None:
+    """The active user behind a live session token, or ``None``. Expired sessions are deleted."""
+    if not token or len(token) > 200:
+        return None
+    now = clock.now()
+    with uow:
+        session = uow.sessions.get(hash_token(token))
+        if session is None:
+            return None
+        if not session.is_live(now, policy):
+            uow.sessions.delete(session.token_hash)
+            uow.commit()
+            return None
+        user = uow.users.get(session.user_id)
+        if user is None or not user.is_active:
+            return None
+        if session.needs_touch(now, policy):
+            session.last_seen_at = now
+            uow.sessions.save(session)
+            uow.commit()
+        return user
+
+
+def log_out(token: str, *, uow: UnitOfWork) -> None:
+    with uow:
+        uow.sessions.delete(hash_token(token))
+        uow.commit()
+
+
+def create_staff_user(
+    command: Register,
+    *,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    clock: Clock,
+    events: EventSink,
+) -> User:
+    """Create (or promote and re-password) a staff account; used by ``commerce users create-admin``."""
+    email = validate_email(command.email)
+    validate_new_password(command.password)
+    with uow:
+        existing = uow.users.get_by_email(email)
+        if existing is not None:
+            existing.role = command.role
+            existing.password_hash = hasher.hash(command.password)
+            existing.is_active = True
+            uow.users.save(existing)
+            uow.sessions.delete_for_user(existing.id)
+            uow.commit()
+            events.emit("auth.staff_updated", user_id=existing.id, role=command.role.value)
+            return existing
+    signed_in = register(command, uow=uow, hasher=hasher, clock=clock, events=events)
+    log_out(signed_in.session_token, uow=uow)
+    return signed_in.user

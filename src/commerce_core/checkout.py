@@ -1,0 +1,393 @@
+"""Checkout: create a payment intent for a cart, then confirm it.
+
+``create_checkout_intent`` prices the cart from the catalog (never from the client), takes the
+stock into a hold and creates an order ``awaiting_payment``, then asks the gateway for an intent
+outside any transaction. ``confirm_order`` confirms that intent at the gateway - again outside any
+transaction - and records the result under a row lock on the order. Both the confirm call and the
+gateway's webhook end in ``settle_order``, which is idempotent: one paid order, stock taken once.
+
+>>> from commerce_core.testing import InMemoryShop
+>>> shop = InMemoryShop.with_demo_product(stock=3)
+>>> intent = create_checkout_intent(
+...     CreateCheckoutIntent(user_id="usr_1", items=(CartItem(shop.product_id, 2),)), **shop.ports)
+>>> result = confirm_order(
+...     ConfirmOrder(user_id="usr_1", intent_id=intent.body["intent_id"],
+...                  payment_method="pm_card_visa", idempotency_key="k1"), **shop.ports)
+>>> result.outcome, result.body["order"]["status"]
+('paid', 'paid')
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import attrs
+
+from commerce_core._idempotent import IdempotentRequest, Result
+from commerce_core.errors import (
+    CommerceError,
+    FieldError,
+    GatewayError,
+    InvalidInput,
+    NotFound,
+)
+from commerce_core.ids import new_id
+from commerce_core.money import Money
+from commerce_core.orders import Order, OrderLine, StockState
+from commerce_core.payments import IntentStatus, PaymentIntent
+from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
+from commerce_core.stock import give_back, take_for_lines
+from commerce_core.views import order_view
+
+__all__ = [
+    "DEFAULT_HOLD",
+    "CartItem",
+    "ConfirmOrder",
+    "CreateCheckoutIntent",
+    "Result",
+    "confirm_order",
+    "create_checkout_intent",
+    "settle_order",
+]
+
+DEFAULT_HOLD = timedelta(minutes=15)
+MAX_LINES = 50
+MAX_QUANTITY = 100
+
+
+@attrs.frozen
+class CartItem:
+    product_id: str
+    quantity: int
+
+
+@attrs.frozen
+class CreateCheckoutIntent:
+    user_id: str
+    items: tuple[CartItem, ...]
+    idempotency_key: str | None = None
+
+
+@attrs.frozen
+class ConfirmOrder:
+    user_id: str
+    intent_id: str
+    payment_method: str | None
+    idempotency_key: str
+
+
+def _validated_cart(items: tuple[CartItem, ...]) -> Counter[str]:
+    errors: list[FieldError] = []
+    if not items:
+        errors.append(FieldError("items", "must contain at least one item"))
+    if len(items) > MAX_LINES:
+        errors.append(FieldError("items", f"must contain at most {MAX_LINES} items"))
+    wanted: Counter[str] = Counter()
+    for i, item in enumerate(items):
+        if not isinstance(item.product_id, str) or not item.product_id:
+            errors.append(FieldError(f"items[{i}].product_id", "must be a product id"))
+        if type(item.quantity) is not int or not (1 <= item.quantity <= MAX_QUANTITY):
+            errors.append(FieldError(f"items[{i}].quantity", f"must be 1 to {MAX_QUANTITY}"))
+        if not errors:
+            wanted[item.product_id] += item.quantity
+    if any(q > MAX_QUANTITY for q in wanted.values()):
+        errors.append(FieldError("items", f"at most {MAX_QUANTITY} of one product"))
+    if errors:
+        raise InvalidInput(errors=errors)
+    return wanted
+
+
+def intent_body(order: Order, intent: PaymentIntent) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "intent_id": intent.id,
+        "client_secret": intent.client_secret,
+        "amount": order.total.to_primitive(),
+        "status": order.status.value,
+        "hold_expires_at": order_view(order)["hold_expires_at"],
+    }
+
+
+def create_checkout_intent(
+    command: CreateCheckoutIntent,
+    *,
+    uow: UnitOfWork,
+    gateway: PaymentGateway,
+    clock: Clock,
+    events: EventSink,
+    hold_for: timedelta = DEFAULT_HOLD,
+) -> Result:
+    """Price the cart, hold its stock, create the order and the gateway's intent.
+
+    Outcome ``"created"`` with body ``{order_id, intent_id, client_secret, amount, status}``.
+    Raises ``InvalidInput`` (bad cart, unknown product), ``OutOfStock``, ``GatewayError``.
+    """
+    wanted = _validated_cart(command.items)
+    idem: IdempotentRequest | None = None
+    if command.idempotency_key is not None:
+        idem = IdempotentRequest(
+            uow,
+            clock,
+            user_id=command.user_id,
+            scope="checkout_intent",
+            key=command.idempotency_key,
+            request={"items": sorted(wanted.items())},
+        )
+        replay = idem.begin()
+        if replay is not None:
+            return replay
+    try:
+        order = _place_order(command.user_id, wanted, uow, gateway, clock, hold_for)
+    except CommerceError:
+        if idem is not None:
+            idem.abandon()
+        raise
+
+    try:
+        intent = gateway.create_intent(
+            amount=order.total, order_id=order.id, idempotency_key=f"intent-{order.id}"
+        )
+    except GatewayError:
+        _end_unpaid(uow, clock, order.id, "gateway_error", cancel=True)
+        if idem is not None:
+            idem.abandon()
+        raise
+
+    with uow:
+        locked = uow.orders.get(order.id, for_update=True)
+        if locked is None:  # pragma: no cover - orders are never deleted
+            raise NotFound(f"order {order.id} vanished")
+        locked.attach_intent(intent.id, clock.now())
+        uow.orders.save(locked)
+        body = intent_body(locked, intent)
+        result = idem.finish(uow, "created", body) if idem else Result("created", body)
+        uow.commit()
+    events.emit(
+        "checkout.intent_created",
+        order_id=order.id,
+        amount=order.total.amount,
+        currency=order.currency,
+        user_id=command.user_id,
+    )
+    return result
+
+
+def _place_order(
+    user_id: str,
+    wanted: Counter[str],
+    uow: UnitOfWork,
+    gateway: PaymentGateway,
+    clock: Clock,
+    hold_for: timedelta,
+) -> Order:
+    now = clock.now()
+    with uow:
+        products = uow.products.lock(sorted(wanted))
+        unknown = sorted(pid for pid in wanted if pid not in products)
+        if unknown:
+            raise InvalidInput(
+                errors=[FieldError("items", f"unknown product {pid}") for pid in unknown]
+            )
+        lines = [
+            OrderLine(
+                product_id=pid,
+                slug=products[pid].slug,
+                name=products[pid].name,
+                unit_price=products[pid].price,
+                quantity=qty,
+            )
+            for pid, qty in sorted(wanted.items())
+        ]
+        order = Order.place(
+            order_id=new_id("ord"),
+            user_id=user_id,
+            lines=lines,
+            gateway=gateway.name,
+            now=now,
+            hold_expires_at=now + hold_for,
+        )
+        take_for_lines(uow, lines, now)
+        uow.orders.add(order)
+        uow.commit()
+    return order
+
+
+def _end_unpaid(uow: UnitOfWork, clock: Clock, order_id: str, code: str, *, cancel: bool) -> Order:
+    with uow:
+        order = uow.orders.get(order_id, for_update=True)
+        if order is None:  # pragma: no cover - orders are never deleted
+            raise NotFound(f"order {order_id} vanished")
+        now = clock.now()
+        changed = order.cancel(code, now) if cancel else order.fail_payment(code, now)
+        if changed:
+            give_back(uow, order, now)
+            uow.orders.save(order)
+        uow.commit()
+    return order
+
+
+def settle_order(
+    uow: UnitOfWork, order: Order, amount: Money, clock: Clock, events: EventSink
+) -> bool:
+    """Mark ``order`` (locked by the caller) paid with ``amount``; idempotent.
+
+    A capture that arrives after the order failed or expired (its stock already given back) holds
+    the stock again if it can; if it cannot, the order is not marked paid - it would lack its stock
+    - and an alert asks staff to refund the captured payment. Returns whether anything changed.
+    """
+    if order.status.is_paid:
+        return False
+    now = clock.now()
+    if order.stock_state is StockState.RELEASED:
+        try:
+            take_for_lines(uow, order.lines, now)
+        except CommerceError:
+            events.emit(
+                "alert.payment_captured_without_stock",
+                order_id=order.id,
+                intent_id=order.intent_id,
+                amount=amount.amount,
+                currency=amount.currency,
+            )
+            return False
+        order.rehold_stock(now)
+        events.emit("payment.late_capture", order_id=order.id, intent_id=order.intent_id)
+    changed = order.settle(amount, now)
+    uow.orders.save(order)
+    if changed:
+        events.emit(
+            "order.paid",
+            order_id=order.id,
+            amount=amount.amount,
+            currency=amount.currency,
+            user_id=order.user_id,
+        )
+    return changed
+
+
+def confirm_order(
+    command: ConfirmOrder,
+    *,
+    uow: UnitOfWork,
+    gateway: PaymentGateway,
+    clock: Clock,
+    events: EventSink,
+) -> Result:
+    """Confirm the payment of one's own order; idempotent by ``idempotency_key``.
+
+    Outcomes: ``"paid"`` (body ``{order}``), ``"already_paid"`` (the webhook or an earlier confirm
+    got there first), ``"requires_action"`` (body adds ``client_secret``), ``"processing"``,
+    ``"declined"`` (body adds ``decline_code``, ``message``; the order is ``payment_failed`` and
+    its stock given back). Raises ``NotFound`` for an unknown intent or another user's order,
+    ``OrderNotPayable``, ``IdempotencyKeyReused``, ``IdempotencyRequestInProgress``,
+    ``GatewayError``.
+    """
+    if command.payment_method is not None and not (
+        isinstance(command.payment_method, str) and 1 <= len(command.payment_method) <= 255
+    ):
+        raise InvalidInput.for_field("payment_method", "must be a payment method id")
+    idem = IdempotentRequest(
+        uow,
+        clock,
+        user_id=command.user_id,
+        scope="confirm",
+        key=command.idempotency_key,
+        request={"intent_id": command.intent_id, "payment_method": command.payment_method},
+    )
+    replay = idem.begin()
+    if replay is not None:
+        return replay
+
+    try:
+        with uow:
+            order = uow.orders.get_by_intent(command.intent_id)
+            if order is None or order.user_id != command.user_id:
+                raise NotFound("no such checkout intent")
+            if order.status.is_paid:
+                result = idem.finish(uow, "already_paid", {"order": order_view(order)})
+                uow.commit()
+                return result
+            order.ensure_payable()
+    except CommerceError:
+        idem.abandon()
+        raise
+
+    try:
+        intent = gateway.confirm_intent(
+            command.intent_id,
+            payment_method=command.payment_method,
+            idempotency_key=idem.record.derived_key("confirm"),
+        )
+    except GatewayError:
+        # Whether the gateway charged is unknown; a retry with the same key repeats the same
+        # gateway call (same derived key), which the gateway answers without charging twice.
+        idem.abandon()
+        raise
+    if intent.declined:
+        intent = _cancel_after_decline(gateway, intent, idem, events)
+
+    with uow:
+        locked = uow.orders.get(order.id, for_update=True)
+        if locked is None:  # pragma: no cover - orders are never deleted
+            raise NotFound(f"order {order.id} vanished")
+        outcome, extra = apply_intent(uow, locked, intent, clock, events)
+        uow.orders.save(locked)
+        result = idem.finish(uow, outcome, {"order": order_view(locked), **extra})
+        uow.commit()
+    return result
+
+
+def _cancel_after_decline(
+    gateway: PaymentGateway, declined: PaymentIntent, idem: IdempotentRequest, events: EventSink
+) -> PaymentIntent:
+    # A declined intent could still be confirmed later with another card; cancel it so the
+    # order we are about to fail can never be charged behind our back.
+    try:
+        canceled = gateway.cancel_intent(
+            declined.id, idempotency_key=idem.record.derived_key("cancel")
+        )
+    except GatewayError as exc:
+        events.emit("payment.cancel_after_decline_failed", intent_id=declined.id, error=str(exc))
+        return declined
+    if canceled.status is IntentStatus.SUCCEEDED:
+        return canceled  # someone else's confirm won the race: it is paid after all
+    return declined
+
+
+def apply_intent(
+    uow: UnitOfWork, order: Order, intent: PaymentIntent, clock: Clock, events: EventSink
+) -> tuple[str, dict[str, Any]]:
+    """Record what the gateway says about ``order``'s intent; returns (outcome, extra body)."""
+    if intent.status is IntentStatus.SUCCEEDED:
+        if order.status.is_paid:
+            return "already_paid", {}
+        if settle_order(uow, order, intent.amount, clock, events):
+            return "paid", {}
+        return "not_paid", {"detail": "payment captured but the order could not be completed"}
+    if intent.declined:
+        now = clock.now()
+        if order.fail_payment(intent.decline_code or "declined", now):
+            give_back(uow, order, now)
+        events.emit(
+            "payment.declined",
+            order_id=order.id,
+            user_id=order.user_id,
+            decline_code=intent.decline_code,
+        )
+        return "declined", {
+            "decline_code": intent.decline_code,
+            "message": intent.decline_message or "Your card was declined.",
+        }
+    if intent.status is IntentStatus.REQUIRES_ACTION:
+        return "requires_action", {
+            "status": "requires_action",
+            "client_secret": intent.client_secret,
+        }
+    if intent.status is IntentStatus.CANCELED:
+        now = clock.now()
+        if order.cancel("intent_canceled", now):
+            give_back(uow, order, now)
+        return "canceled", {}
+    return "processing", {"status": intent.status.value}

@@ -1,0 +1,178 @@
+"""One error hierarchy for the whole core.
+
+Every error carries a stable machine ``code`` that drivers (the JSON API, a CLI) expose as is::
+
+    CommerceError
+    ├── InvalidInput                      code "validation_error" (field errors in .errors)
+    │   ├── InvalidMoney
+    │   └── CurrencyMismatch
+    ├── NotFound                          "not_found"
+    ├── Conflict                          "conflict"
+    │   ├── OutOfStock                    "out_of_stock"
+    │   ├── IllegalTransition             "illegal_transition"
+    │   ├── OrderNotPayable               "order_not_payable"
+    │   ├── OrderNotRefundable            "order_not_refundable"
+    │   ├── RefundExceedsCaptured         "refund_exceeds_captured"
+    │   ├── IdempotencyKeyReused          "idempotency_key_reused"
+    │   ├── IdempotencyRequestInProgress  "idempotency_in_progress"
+    │   └── EmailAlreadyRegistered        "email_taken"
+    ├── AuthenticationFailed              "invalid_credentials"
+    ├── PermissionDenied                  "forbidden"
+    ├── InvalidWebhook                    "invalid_webhook"
+    └── GatewayError                      "payment_gateway_error"
+        └── GatewayUnavailable            "payment_gateway_unavailable"
+
+A declined card is not an error: ``confirm_order`` returns an outcome of ``"declined"``, because
+a decline is a business result that is stored and replayed like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import attrs
+
+__all__ = [
+    "AuthenticationFailed",
+    "CommerceError",
+    "Conflict",
+    "CurrencyMismatch",
+    "EmailAlreadyRegistered",
+    "FieldError",
+    "GatewayError",
+    "GatewayUnavailable",
+    "IdempotencyKeyReused",
+    "IdempotencyRequestInProgress",
+    "IllegalTransition",
+    "InvalidInput",
+    "InvalidMoney",
+    "InvalidWebhook",
+    "NotFound",
+    "OrderNotPayable",
+    "OrderNotRefundable",
+    "OutOfStock",
+    "PermissionDenied",
+    "RefundExceedsCaptured",
+]
+
+
+@attrs.frozen
+class FieldError:
+    field: str
+    message: str
+
+
+class CommerceError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    code: ClassVar[str] = "commerce_error"
+    title: ClassVar[str] = "Commerce error"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+
+
+class InvalidInput(CommerceError):
+    code = "validation_error"
+    title = "Invalid input"
+
+    def __init__(self, detail: str = "", errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> InvalidInput:
+        return cls(f"{field}: {message}", [FieldError(field, message)])
+
+
+class InvalidMoney(InvalidInput):
+    title = "Invalid amount of money"
+
+
+class CurrencyMismatch(InvalidInput):
+    title = "Currencies do not match"
+
+
+class NotFound(CommerceError):
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(CommerceError):
+    code = "conflict"
+    title = "Conflict"
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+    title = "Out of stock"
+
+    def __init__(self, detail: str = "", product_ids: Sequence[str] = ()) -> None:
+        super().__init__(detail)
+        self.product_ids = tuple(product_ids)
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+    title = "Illegal order state transition"
+
+
+class OrderNotPayable(Conflict):
+    code = "order_not_payable"
+    title = "Order can no longer be paid"
+
+
+class OrderNotRefundable(Conflict):
+    code = "order_not_refundable"
+    title = "Order cannot be refunded"
+
+
+class RefundExceedsCaptured(Conflict):
+    code = "refund_exceeds_captured"
+    title = "Refund exceeds the captured amount"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused with a different request"
+
+
+class IdempotencyRequestInProgress(Conflict):
+    code = "idempotency_in_progress"
+    title = "A request with this idempotency key is still in progress"
+
+
+class EmailAlreadyRegistered(Conflict):
+    code = "email_taken"
+    title = "Email already registered"
+
+
+class AuthenticationFailed(CommerceError):
+    code = "invalid_credentials"
+    title = "Invalid email or password"
+
+
+class PermissionDenied(CommerceError):
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class InvalidWebhook(CommerceError):
+    code = "invalid_webhook"
+    title = "Invalid webhook"
+
+
+class GatewayError(CommerceError):
+    """The payment gateway refused a request in a way that is not a decline."""
+
+    code = "payment_gateway_error"
+    title = "Payment gateway error"
+
+
+class GatewayUnavailable(GatewayError):
+    """The gateway could not be reached or timed out; the request may be retried with the same key."""
+
+    code = "payment_gateway_unavailable"
+    title = "Payment gateway unavailable"

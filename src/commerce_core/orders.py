@@ -1,0 +1,344 @@
+"""The order aggregate: priced lines, the payment status machine, the stock hold and refunds.
+
+Status machine::
+
+    awaiting_payment ──> paid ──> partially_refunded ──> refunded
+         │    │            └──────────────────────────────^
+         │    └──> payment_failed ─┐   (late capture: the gateway's word that money was taken
+         └──────> cancelled ───────┴──> paid   wins, but only if the stock can be held again)
+
+Marking an order paid is idempotent: ``settle`` on an order that is already paid (or refunded)
+returns ``False`` and changes nothing, so the confirm call and the webhook may both do it, in any
+order, any number of times.
+
+Refund ledger: ``refundable = captured - sum(refunds that have not failed)``; a pending refund
+counts against it, so two concurrent refunds cannot both spend the same remainder.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import attrs
+
+from commerce_core.errors import (
+    IllegalTransition,
+    InvalidInput,
+    OrderNotPayable,
+    OrderNotRefundable,
+    RefundExceedsCaptured,
+)
+from commerce_core.money import Money
+
+__all__ = [
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Refund",
+    "RefundStatus",
+    "StockState",
+]
+
+
+class OrderStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    PAYMENT_FAILED = "payment_failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_paid(self) -> bool:
+        """Money was captured (whatever has been refunded since)."""
+        return self in _CAPTURED
+
+
+_CAPTURED = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
+_UNPAID_ENDS = frozenset({OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED})
+
+
+class StockState(enum.StrEnum):
+    HELD = "held"  # units reserved for this order, not yet sold
+    TAKEN = "taken"  # sold: the order is paid
+    RELEASED = "released"  # given back to the catalog
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@attrs.frozen
+class OrderLine:
+    """A priced snapshot of one catalog product at the moment the order was placed."""
+
+    product_id: str
+    slug: str
+    name: str
+    unit_price: Money
+    quantity: int
+
+    @property
+    def total(self) -> Money:
+        return self.unit_price * self.quantity
+
+
+@attrs.define
+class Refund:
+    id: str
+    amount: Money
+    status: RefundStatus
+    created_at: datetime
+    updated_at: datetime
+    reason: str = ""
+    gateway_refund_id: str | None = None
+    requested_by: str | None = None
+
+
+@attrs.define
+class Order:
+    id: str
+    user_id: str
+    lines: tuple[OrderLine, ...]
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    hold_expires_at: datetime
+    stock_state: StockState
+    gateway: str
+    intent_id: str | None = None
+    captured: Money | None = None
+    paid_at: datetime | None = None
+    failure_code: str | None = None
+    refunds: list[Refund] = attrs.Factory(list)
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        order_id: str,
+        user_id: str,
+        lines: Sequence[OrderLine],
+        gateway: str,
+        now: datetime,
+        hold_expires_at: datetime,
+    ) -> Order:
+        """A new order awaiting payment whose stock the caller has already taken from the catalog."""
+        if not lines:
+            raise InvalidInput.for_field("items", "an order needs at least one line")
+        currencies = {line.unit_price.currency for line in lines}
+        if len(currencies) != 1:
+            raise InvalidInput.for_field("items", "all products of one order must share a currency")
+        return cls(
+            id=order_id,
+            user_id=user_id,
+            lines=tuple(lines),
+            status=OrderStatus.AWAITING_PAYMENT,
+            created_at=now,
+            updated_at=now,
+            hold_expires_at=hold_expires_at,
+            stock_state=StockState.HELD,
+            gateway=gateway,
+        )
+
+    # -- money ---------------------------------------------------------------------------------
+
+    @property
+    def currency(self) -> str:
+        return self.lines[0].unit_price.currency
+
+    @property
+    def total(self) -> Money:
+        total = Money.zero(self.currency)
+        for line in self.lines:
+            total += line.total
+        return total
+
+    @property
+    def refunded(self) -> Money:
+        """What has been refunded for good (succeeded refunds only)."""
+        return self._sum(r for r in self.refunds if r.status is RefundStatus.SUCCEEDED)
+
+    @property
+    def refundable(self) -> Money:
+        """captured - refunds not failed; zero before capture."""
+        if self.captured is None:
+            return Money.zero(self.currency)
+        return self.captured - self._sum(
+            r for r in self.refunds if r.status is not RefundStatus.FAILED
+        )
+
+    def _sum(self, refunds: Iterable[Refund]) -> Money:
+        total = Money.zero(self.currency)
+        for refund in refunds:
+            total += refund.amount
+        return total
+
+    # -- payment -------------------------------------------------------------------------------
+
+    def attach_intent(self, intent_id: str, now: datetime) -> None:
+        if self.intent_id is not None and self.intent_id != intent_id:
+            raise IllegalTransition(f"order {self.id} already has payment intent {self.intent_id}")
+        self.intent_id = intent_id
+        self.updated_at = now
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status is OrderStatus.AWAITING_PAYMENT
+
+    def settle(self, amount: Money, now: datetime) -> bool:
+        """Record that the gateway captured ``amount``. Idempotent: ``False`` if already paid.
+
+        Allowed from ``awaiting_payment``, and from ``payment_failed``/``cancelled`` only when the
+        caller has held the stock again (``rehold_stock``): a paid order never lacks its stock.
+        """
+        if self.status.is_paid:
+            return False
+        if amount != self.total:
+            raise IllegalTransition(
+                f"captured {amount} does not match order total {self.total} of order {self.id}"
+            )
+        if self.stock_state is not StockState.HELD:
+            raise IllegalTransition(f"order {self.id} has no stock held; it cannot be paid")
+        self.status = OrderStatus.PAID
+        self.stock_state = StockState.TAKEN
+        self.captured = amount
+        self.paid_at = now
+        self.failure_code = None
+        self.updated_at = now
+        return True
+
+    def fail_payment(self, code: str, now: datetime) -> bool:
+        """The payment was declined or failed. ``False`` (no change) unless awaiting payment."""
+        return self._end_unpaid(OrderStatus.PAYMENT_FAILED, code, now)
+
+    def cancel(self, code: str, now: datetime) -> bool:
+        """Cancelled (by the shopper, or because the stock hold expired)."""
+        return self._end_unpaid(OrderStatus.CANCELLED, code, now)
+
+    def _end_unpaid(self, status: OrderStatus, code: str, now: datetime) -> bool:
+        if self.status is status:
+            return False
+        if self.status is not OrderStatus.AWAITING_PAYMENT:
+            # Only forward transitions: a stale "failed" never overwrites a paid order.
+            return False
+        self.status = status
+        self.failure_code = code
+        self.updated_at = now
+        return True
+
+    def release_stock(self, now: datetime) -> tuple[OrderLine, ...]:
+        """Give the held units back; returns the lines whose quantities go back to the catalog."""
+        if self.stock_state is not StockState.HELD:
+            return ()
+        if self.status is OrderStatus.AWAITING_PAYMENT:
+            raise IllegalTransition(
+                f"order {self.id} still awaits payment; end it before releasing"
+            )
+        self.stock_state = StockState.RELEASED
+        self.updated_at = now
+        return self.lines
+
+    def rehold_stock(self, now: datetime) -> tuple[OrderLine, ...]:
+        """For a late capture: the caller takes these lines from the catalog again."""
+        if self.stock_state is not StockState.RELEASED:
+            raise IllegalTransition(f"order {self.id} has no released stock to hold again")
+        self.stock_state = StockState.HELD
+        self.updated_at = now
+        return self.lines
+
+    def ensure_payable(self) -> None:
+        if not self.is_payable:
+            raise OrderNotPayable(f"order {self.id} is {self.status.value}")
+
+    # -- refunds -------------------------------------------------------------------------------
+
+    def find_refund(self, refund_id: str) -> Refund | None:
+        return next((r for r in self.refunds if r.id == refund_id), None)
+
+    def find_refund_by_gateway_id(self, gateway_refund_id: str) -> Refund | None:
+        return next((r for r in self.refunds if r.gateway_refund_id == gateway_refund_id), None)
+
+    def request_refund(
+        self,
+        *,
+        refund_id: str,
+        amount: Money | None,
+        reason: str,
+        requested_by: str | None,
+        now: datetime,
+    ) -> Refund:
+        """Add a pending refund of ``amount`` (default: all that remains)."""
+        if not self.status.is_paid:
+            raise OrderNotRefundable(
+                f"order {self.id} is {self.status.value}; nothing was captured"
+            )
+        remaining = self.refundable
+        amount = remaining if amount is None else amount
+        if amount.currency != self.currency:
+            raise InvalidInput.for_field("amount", f"must be in {self.currency}")
+        if not amount.is_positive:
+            if remaining.is_zero:
+                raise RefundExceedsCaptured(f"order {self.id} has nothing left to refund")
+            raise InvalidInput.for_field("amount", "must be positive")
+        if amount > remaining:
+            raise RefundExceedsCaptured(
+                f"refund of {amount} exceeds the {remaining} that remains of order {self.id}"
+            )
+        refund = Refund(
+            id=refund_id,
+            amount=amount,
+            status=RefundStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            reason=reason,
+            requested_by=requested_by,
+        )
+        self.refunds.append(refund)
+        self.updated_at = now
+        return refund
+
+    def complete_refund(self, refund_id: str, gateway_refund_id: str, now: datetime) -> bool:
+        """The gateway refunded. Idempotent: ``False`` if this refund had already succeeded."""
+        refund = self._refund(refund_id)
+        if refund.status is RefundStatus.SUCCEEDED:
+            return False
+        if refund.status is RefundStatus.FAILED:
+            raise IllegalTransition(f"refund {refund_id} already failed")
+        refund.status = RefundStatus.SUCCEEDED
+        refund.gateway_refund_id = gateway_refund_id
+        refund.updated_at = now
+        self._restatus_after_refund(now)
+        return True
+
+    def fail_refund(
+        self, refund_id: str, now: datetime, gateway_refund_id: str | None = None
+    ) -> bool:
+        """The gateway refused the refund; its amount becomes refundable again."""
+        refund = self._refund(refund_id)
+        if refund.status is not RefundStatus.PENDING:
+            return False
+        refund.status = RefundStatus.FAILED
+        if gateway_refund_id is not None:
+            refund.gateway_refund_id = gateway_refund_id
+        refund.updated_at = now
+        self.updated_at = now
+        return True
+
+    def _refund(self, refund_id: str) -> Refund:
+        refund = self.find_refund(refund_id)
+        if refund is None:
+            raise IllegalTransition(f"order {self.id} has no refund {refund_id}")
+        return refund
+
+    def _restatus_after_refund(self, now: datetime) -> None:
+        refunded = self.refunded
+        if self.captured is not None and refunded >= self.captured:
+            self.status = OrderStatus.REFUNDED
+        elif refunded.is_positive:
+            self.status = OrderStatus.PARTIALLY_REFUNDED
+        self.updated_at = now

@@ -1,0 +1,210 @@
+"""The ports: everything the core needs from the outside world, as small ``typing.Protocol``s.
+
+Adapters implement them (``adapters.sql``, ``adapters.payments`` ...); ``commerce_core.testing``
+has an in-memory fake of each and contract suites that prove an implementation conforms.
+
+A ``UnitOfWork`` is one database transaction per ``with`` block, re-enterable: use cases open
+several short transactions so that no transaction is open while the payment gateway is called.
+Leaving the block without ``commit()`` rolls back. Rows are locked in one fixed order everywhere:
+the order row first, then product rows by ascending id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from commerce_core.accounts import Session, User
+from commerce_core.audit import AuditEntry
+from commerce_core.catalog import Product
+from commerce_core.idempotency import IdempotencyRecord
+from commerce_core.money import Money
+from commerce_core.orders import Order
+from commerce_core.payments import GatewayEvent, GatewayRefund, PaymentIntent
+
+__all__ = [
+    "AuditLog",
+    "Clock",
+    "EventSink",
+    "GatewayEventParser",
+    "IdempotencyRepository",
+    "OrderRepository",
+    "PasswordHasher",
+    "PaymentGateway",
+    "ProcessedEventRepository",
+    "ProductRepository",
+    "SessionRepository",
+    "UnitOfWork",
+    "UserRepository",
+]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class PaymentGateway(Protocol):
+    """A payment provider. Every call carries an idempotency key derived from our own operation
+    ids, so a retried call never charges or refunds twice. Raises ``GatewayUnavailable`` when the
+    provider cannot be reached, ``GatewayError`` when it refuses; a decline is not an error but an
+    intent with ``decline_code`` set."""
+
+    name: str
+
+    def create_intent(
+        self, *, amount: Money, order_id: str, idempotency_key: str
+    ) -> PaymentIntent: ...
+
+    def confirm_intent(
+        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+    ) -> PaymentIntent:
+        """Confirm; for an intent that already succeeded, return it as it is (not an error)."""
+        ...
+
+    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+        """Cancel; for an intent that already succeeded or was canceled, return it as it is."""
+        ...
+
+    def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund: ...
+
+
+class GatewayEventParser(Protocol):
+    def parse_event(self, payload: bytes, headers: Mapping[str, str]) -> GatewayEvent:
+        """Verify the signature over the raw body and translate; ``InvalidWebhook`` if either fails."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class EventSink(Protocol):
+    """Where business and security events go (logs, metrics, monitoring, alert rules)."""
+
+    def emit(self, event: str, /, **fields: object) -> None: ...
+
+
+class ProductRepository(Protocol):
+    def add(self, product: Product) -> None: ...
+
+    def get(self, product_id: str) -> Product | None: ...
+
+    def get_by_slug(self, slug: str) -> Product | None: ...
+
+    def lock(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        """Load and lock these products (ascending id). Unknown ids are simply absent."""
+        ...
+
+    def save(self, product: Product) -> None: ...
+
+    def search(self, query: str | None, offset: int, limit: int) -> tuple[list[Product], int]:
+        """Products whose name or description contains ``query``, by name; and the total."""
+        ...
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> None: ...
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+
+    def get_by_intent(self, intent_id: str, *, for_update: bool = False) -> Order | None: ...
+
+    def save(self, order: Order) -> None:
+        """Write back status, stock state, intent, capture and refunds. The intent id is unique:
+        attaching one intent to two orders raises ``Conflict``."""
+        ...
+
+    def list_for_user(self, user_id: str, offset: int, limit: int) -> tuple[list[Order], int]: ...
+
+    def list_all(self, offset: int, limit: int) -> tuple[list[Order], int]: ...
+
+    def expired_holds(self, now: datetime, limit: int) -> list[str]:
+        """Ids of orders awaiting payment whose hold expired before ``now``, oldest first."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Insert ``record`` unless (user_id, scope, key) exists; return the existing one if so."""
+        ...
+
+    def get(
+        self, user_id: str, scope: str, key: str, *, for_update: bool = False
+    ) -> IdempotencyRecord | None: ...
+
+    def save(self, record: IdempotencyRecord) -> None: ...
+
+    def delete(self, record: IdempotencyRecord) -> None: ...
+
+    def purge_older_than(self, cutoff: datetime) -> int: ...
+
+
+class ProcessedEventRepository(Protocol):
+    def record(self, event: GatewayEvent, received_at: datetime) -> bool:
+        """Remember the event id; ``False`` if it was seen before (a duplicate delivery)."""
+        ...
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None:
+        """Raises ``EmailAlreadyRegistered`` if the email is taken."""
+        ...
+
+    def get(self, user_id: str) -> User | None: ...
+
+    def get_by_email(self, email: str) -> User | None: ...
+
+    def save(self, user: User) -> None: ...
+
+
+class SessionRepository(Protocol):
+    def add(self, session: Session) -> None: ...
+
+    def get(self, token_hash: str) -> Session | None: ...
+
+    def save(self, session: Session) -> None: ...
+
+    def delete(self, token_hash: str) -> None: ...
+
+    def delete_for_user(self, user_id: str) -> int: ...
+
+
+class AuditLog(Protocol):
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        """Seal ``entry`` onto the chain (under a lock, so it never forks) and store it."""
+        ...
+
+    def list(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]: ...
+
+    def all(self) -> Sequence[AuditEntry]: ...
+
+
+class UnitOfWork(Protocol):
+    products: ProductRepository
+    orders: OrderRepository
+    idempotency: IdempotencyRepository
+    events: ProcessedEventRepository
+    users: UserRepository
+    sessions: SessionRepository
+    audit: AuditLog
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...

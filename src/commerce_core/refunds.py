@@ -1,0 +1,180 @@
+"""Refunding a paid order, partially or fully, idempotently and never past what was captured.
+
+Three steps, so no transaction is open while the gateway is called: (1) under the order's row
+lock, check what remains and add a *pending* refund, which already counts against the remainder;
+(2) ask the gateway, with an Idempotency-Key derived from the refund id; (3) under the lock again,
+record the gateway's answer. If the process dies between (1) and (3), the pending refund keeps
+its amount reserved and a retry with the same key resumes it with the same gateway key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from commerce_core._idempotent import IdempotentRequest, Result
+from commerce_core.audit import AuditEntry
+from commerce_core.errors import CommerceError, InvalidInput, NotFound
+from commerce_core.ids import new_id
+from commerce_core.money import Money
+from commerce_core.orders import Order, Refund
+from commerce_core.payments import GatewayRefundStatus
+from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
+from commerce_core.views import order_view, refund_view
+from commerce_core.webhooks import refund_gateway_key
+
+__all__ = ["RefundOrder", "refund_order"]
+
+MAX_REASON = 500
+
+
+@attrs.frozen
+class RefundOrder:
+    actor_id: str
+    order_id: str
+    amount: Money | None
+    idempotency_key: str
+    reason: str = ""
+    ip: str | None = None
+
+
+def refund_order(
+    command: RefundOrder,
+    *,
+    uow: UnitOfWork,
+    gateway: PaymentGateway,
+    clock: Clock,
+    events: EventSink,
+) -> Result:
+    """Refund ``amount`` (default: all that remains) of a paid order.
+
+    Outcomes ``"succeeded"``, ``"pending"`` (the gateway will tell by webhook) or ``"failed"``,
+    each with body ``{refund, order}``. Raises ``NotFound``, ``OrderNotRefundable``,
+    ``RefundExceedsCaptured``, ``InvalidInput``, ``IdempotencyKeyReused``, ``GatewayError``.
+    """
+    if len(command.reason) > MAX_REASON:
+        raise InvalidInput.for_field("reason", f"must be at most {MAX_REASON} characters")
+    idem = IdempotentRequest(
+        uow,
+        clock,
+        user_id=command.actor_id,
+        scope="refund",
+        key=command.idempotency_key,
+        request={
+            "order_id": command.order_id,
+            "amount": None if command.amount is None else command.amount.to_primitive(),
+            "reason": command.reason,
+        },
+    )
+    replay = idem.begin()
+    if replay is not None:
+        return replay
+
+    try:
+        refund, intent_id = _reserve(command, idem, uow, clock)
+    except CommerceError:
+        idem.abandon()
+        raise
+
+    # On GatewayError the refund stays pending (its amount reserved) and the key in progress, so
+    # a retry after the lease resumes it with the same gateway key: never two refunds.
+    answer = gateway.refund(
+        intent_id, amount=refund.amount, idempotency_key=refund_gateway_key(refund.id)
+    )
+
+    with uow:
+        order = _locked(uow, command.order_id)
+        now = clock.now()
+        if answer.status is GatewayRefundStatus.SUCCEEDED:
+            order.complete_refund(refund.id, answer.id, now)
+        elif answer.status is GatewayRefundStatus.FAILED:
+            order.fail_refund(refund.id, now, answer.id)
+        else:
+            _note_gateway_id(order, refund.id, answer.id)
+        uow.orders.save(order)
+        final = order.find_refund(refund.id) or refund
+        uow.audit.append(
+            AuditEntry(
+                id=new_id("aud"),
+                at=now,
+                actor=command.actor_id,
+                action=f"refund.{final.status.value}",
+                target=f"order:{order.id}",
+                ip=command.ip,
+                details={
+                    "refund_id": final.id,
+                    "amount": final.amount.amount,
+                    "currency": final.amount.currency,
+                    "gateway_refund_id": answer.id,
+                },
+            )
+        )
+        result = idem.finish(uow, final.status.value, _body(final, order))
+        uow.commit()
+    events.emit(
+        "refund." + final.status.value,
+        order_id=order.id,
+        refund_id=final.id,
+        amount=final.amount.amount,
+        currency=final.amount.currency,
+        actor_id=command.actor_id,
+    )
+    return result
+
+
+def _locked(uow: UnitOfWork, order_id: str) -> Order:
+    order = uow.orders.get(order_id, for_update=True)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+def _reserve(
+    command: RefundOrder, idem: IdempotentRequest, uow: UnitOfWork, clock: Clock
+) -> tuple[Refund, str]:
+    with uow:
+        order = _locked(uow, command.order_id)
+        resumed = order.find_refund(idem.record.resource_id) if idem.record.resource_id else None
+        if resumed is not None:
+            # A takeover: the same refund, asked again with the same gateway key.
+            return resumed, order.intent_id or ""
+        now = clock.now()
+        refund = order.request_refund(
+            refund_id=new_id("re"),
+            amount=command.amount,
+            reason=command.reason,
+            requested_by=command.actor_id,
+            now=now,
+        )
+        uow.orders.save(order)
+        idem.record.resource_id = refund.id
+        uow.idempotency.save(idem.record)
+        uow.audit.append(
+            AuditEntry(
+                id=new_id("aud"),
+                at=now,
+                actor=command.actor_id,
+                action="refund.requested",
+                target=f"order:{order.id}",
+                ip=command.ip,
+                details={
+                    "refund_id": refund.id,
+                    "amount": refund.amount.amount,
+                    "currency": refund.amount.currency,
+                    "reason": command.reason,
+                },
+            )
+        )
+        uow.commit()
+        return refund, order.intent_id or ""
+
+
+def _note_gateway_id(order: Order, refund_id: str, gateway_refund_id: str) -> None:
+    refund = order.find_refund(refund_id)
+    if refund is not None and refund.gateway_refund_id is None:
+        refund.gateway_refund_id = gateway_refund_id
+
+
+def _body(refund: Refund, order: Order) -> dict[str, Any]:
+    return {"refund": refund_view(refund), "order": order_view(order)}

@@ -1,0 +1,124 @@
+"""Acting on a verified gateway event (webhook), whatever order and however often it arrives.
+
+The event id is stored (unique) in the same transaction as the effect, so a duplicate delivery
+changes nothing and a failed one is retried by the gateway. Only forward transitions happen:
+``payment_failed`` after ``succeeded`` is ignored; ``succeeded`` after a confirm is a no-op; a
+refund event for a refund we do not (yet) know is recorded and ignored. A signed event is the
+gateway's word, but its amount and currency must still match the order, else nothing is paid
+and an alert is raised.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from commerce_core.checkout import settle_order
+from commerce_core.orders import Order, Refund, RefundStatus
+from commerce_core.payments import EventKind, GatewayEvent
+from commerce_core.ports import Clock, EventSink, UnitOfWork
+from commerce_core.stock import give_back
+
+__all__ = ["EventOutcome", "handle_gateway_event", "refund_gateway_key"]
+
+
+class EventOutcome(enum.StrEnum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    REJECTED = "rejected"  # well signed, but contradicts the order (amount/currency): alerted
+
+
+def refund_gateway_key(refund_id: str) -> str:
+    """The Idempotency-Key our refund request carries; gateways echo it back in refund events."""
+    return f"refund-{refund_id}"
+
+
+def handle_gateway_event(
+    event: GatewayEvent, *, uow: UnitOfWork, clock: Clock, events: EventSink
+) -> EventOutcome:
+    with uow:
+        if not uow.events.record(event, clock.now()):
+            return EventOutcome.DUPLICATE
+        order = (
+            uow.orders.get_by_intent(event.intent_id, for_update=True)
+            if event.intent_id and event.kind is not EventKind.IGNORED
+            else None
+        )
+        if order is None:
+            if event.kind is not EventKind.IGNORED:
+                events.emit("webhook.unknown_intent", event_id=event.id, intent_id=event.intent_id)
+            uow.commit()
+            return EventOutcome.IGNORED
+        outcome = _apply(event, order, uow, clock, events)
+        uow.orders.save(order)
+        uow.commit()
+    return outcome
+
+
+def _apply(
+    event: GatewayEvent, order: Order, uow: UnitOfWork, clock: Clock, events: EventSink
+) -> EventOutcome:
+    now = clock.now()
+    match event.kind:
+        case EventKind.PAYMENT_SUCCEEDED:
+            if event.amount != order.total:
+                events.emit(
+                    "alert.webhook_amount_mismatch",
+                    event_id=event.id,
+                    order_id=order.id,
+                    expected=order.total.amount,
+                    expected_currency=order.currency,
+                    got=None if event.amount is None else event.amount.amount,
+                    got_currency=None if event.amount is None else event.amount.currency,
+                )
+                return EventOutcome.REJECTED
+            changed = settle_order(uow, order, event.amount, clock, events)
+            return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
+        case EventKind.PAYMENT_FAILED | EventKind.PAYMENT_CANCELED:
+            code = event.decline_code or event.kind.value
+            ended = (
+                order.fail_payment(code, now)
+                if event.kind is EventKind.PAYMENT_FAILED
+                else order.cancel(code, now)
+            )
+            if not ended:
+                return EventOutcome.IGNORED  # stale: the order already moved on
+            give_back(uow, order, now)
+            return EventOutcome.PROCESSED
+        case EventKind.REFUND_SUCCEEDED | EventKind.REFUND_FAILED:
+            refund = _find_refund(order, event)
+            if refund is None:
+                events.emit(
+                    "webhook.unknown_refund",
+                    event_id=event.id,
+                    order_id=order.id,
+                    refund_id=event.refund_id,
+                )
+                return EventOutcome.IGNORED
+            gateway_id = event.refund_id or refund.gateway_refund_id or ""
+            if event.kind is EventKind.REFUND_SUCCEEDED:
+                if refund.status is RefundStatus.FAILED:
+                    events.emit(
+                        "alert.refund_succeeded_after_failure",
+                        order_id=order.id,
+                        refund_id=refund.id,
+                    )
+                    return EventOutcome.IGNORED
+                changed = order.complete_refund(refund.id, gateway_id, now)
+            else:
+                changed = order.fail_refund(refund.id, now, event.refund_id)
+            return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
+        case _:
+            return EventOutcome.IGNORED
+
+
+def _find_refund(order: Order, event: GatewayEvent) -> Refund | None:
+    if event.refund_id:
+        found = order.find_refund_by_gateway_id(event.refund_id)
+        if found is not None:
+            return found
+    if event.refund_key:
+        return next(
+            (r for r in order.refunds if refund_gateway_key(r.id) == event.refund_key), None
+        )
+    return None
