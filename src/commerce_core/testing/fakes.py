@@ -1,0 +1,515 @@
+"""In-memory fakes of every port. Hand-written, thread-safe, and held to the same contract suites
+as the real adapters (``commerce_core.testing.contracts``), so tests that use them mean something.
+
+``InMemoryUnitOfWork`` runs each ``with`` block as one serialisable transaction over a private
+copy of the store: commit publishes the copy, anything else discards it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+
+from commerce_core.accounts import Session, User
+from commerce_core.audit import GENESIS_HASH, AuditEntry
+from commerce_core.catalog import Product
+from commerce_core.errors import (
+    Conflict,
+    EmailAlreadyRegistered,
+    GatewayError,
+    GatewayUnavailable,
+    InvalidWebhook,
+)
+from commerce_core.idempotency import IdempotencyRecord
+from commerce_core.money import Money
+from commerce_core.orders import Order, OrderStatus, StockState
+from commerce_core.payments import GatewayEvent, GatewayRefund, PaymentIntent
+from commerce_core.testing.simulated_gateway import SimulatedEvent, SimulatedIntent, SimulatedRefund
+
+__all__ = [
+    "FakeClock",
+    "FakeGateway",
+    "FakePasswordHasher",
+    "InMemoryStore",
+    "InMemoryUnitOfWork",
+    "RecordingEventSink",
+]
+
+
+# -- clock, hasher, events ---------------------------------------------------------------------
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._now += delta
+
+
+class FakePasswordHasher:
+    """Salted SHA-256 (fast, for tests only) that counts its calls, so tests can prove that an
+    unknown email costs the same hashing work as a wrong password."""
+
+    def __init__(self) -> None:
+        self.hash_calls = 0
+        self.verify_calls = 0
+        self.rehash_wanted = False
+
+    def hash(self, password: str) -> str:
+        self.hash_calls += 1
+        salt = secrets.token_hex(8)
+        return f"fake${salt}${hashlib.sha256((salt + password).encode()).hexdigest()}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verify_calls += 1
+        try:
+            _, salt, digest = password_hash.split("$")
+        except ValueError:
+            return False
+        return secrets.compare_digest(
+            digest, hashlib.sha256((salt + password).encode()).hexdigest()
+        )
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self.rehash_wanted
+
+
+class RecordingEventSink:
+    """Keeps every emitted event as ``(name, fields)``."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, object]]] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: str, /, **fields: object) -> None:
+        with self._lock:
+            self.events.append((event, fields))
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return [name for name, _ in self.events]
+
+    def of(self, name: str) -> list[dict[str, object]]:
+        with self._lock:
+            return [fields for event, fields in self.events if event == name]
+
+
+# -- the store and its unit of work ------------------------------------------------------------
+
+
+@attrs.define
+class _Data:
+    products: dict[str, Product] = attrs.Factory(dict)
+    orders: dict[str, Order] = attrs.Factory(dict)
+    idempotency: dict[tuple[str, str, str], IdempotencyRecord] = attrs.Factory(dict)
+    events: set[str] = attrs.Factory(set)
+    users: dict[str, User] = attrs.Factory(dict)
+    sessions: dict[str, Session] = attrs.Factory(dict)
+    audit: list[AuditEntry] = attrs.Factory(list)
+
+
+class InMemoryStore:
+    """The shared 'database' of any number of ``InMemoryUnitOfWork``s (one per thread/request)."""
+
+    def __init__(self) -> None:
+        self.data = _Data()
+        self.lock = threading.Lock()
+        self.commits = 0
+
+
+class _Repo:
+    def __init__(self, data: _Data) -> None:
+        self._data = data
+
+
+class _Products(_Repo):
+    def add(self, product: Product) -> None:
+        if any(p.slug == product.slug for p in self._data.products.values()):
+            raise Conflict(f"slug {product.slug!r} is taken")
+        self._data.products[product.id] = copy.deepcopy(product)
+
+    def get(self, product_id: str) -> Product | None:
+        return copy.deepcopy(self._data.products.get(product_id))
+
+    def get_by_slug(self, slug: str) -> Product | None:
+        found = next((p for p in self._data.products.values() if p.slug == slug), None)
+        return copy.deepcopy(found)
+
+    def lock(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        return {
+            pid: copy.deepcopy(self._data.products[pid])
+            for pid in sorted(set(product_ids))
+            if pid in self._data.products
+        }
+
+    def save(self, product: Product) -> None:
+        if product.stock < 0:  # the database's CHECK constraint, emulated
+            raise Conflict("stock cannot be negative")
+        self._data.products[product.id] = copy.deepcopy(product)
+
+    def search(self, query: str | None, offset: int, limit: int) -> tuple[list[Product], int]:
+        needle = (query or "").lower()
+        found = sorted(
+            (
+                p
+                for p in self._data.products.values()
+                if needle in p.name.lower() or needle in p.description.lower()
+            ),
+            key=lambda p: (p.name, p.id),
+        )
+        return copy.deepcopy(found[offset : offset + limit]), len(found)
+
+
+class _Orders(_Repo):
+    def add(self, order: Order) -> None:
+        if order.id in self._data.orders:
+            raise Conflict(f"order {order.id} exists")
+        self._check_unique(order)
+        self._data.orders[order.id] = copy.deepcopy(order)
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        return copy.deepcopy(self._data.orders.get(order_id))
+
+    def get_by_intent(self, intent_id: str, *, for_update: bool = False) -> Order | None:
+        found = next((o for o in self._data.orders.values() if o.intent_id == intent_id), None)
+        return copy.deepcopy(found)
+
+    def save(self, order: Order) -> None:
+        self._check_unique(order)
+        self._data.orders[order.id] = copy.deepcopy(order)
+
+    def _check_unique(self, order: Order) -> None:
+        for other in self._data.orders.values():
+            if other.id == order.id:
+                continue
+            if order.intent_id is not None and other.intent_id == order.intent_id:
+                raise Conflict(f"payment intent {order.intent_id} already belongs to an order")
+            theirs = {r.gateway_refund_id for r in other.refunds if r.gateway_refund_id}
+            if any(r.gateway_refund_id in theirs for r in order.refunds if r.gateway_refund_id):
+                raise Conflict("gateway refund id already recorded on another order")
+
+    def _page(self, orders: Iterable[Order], offset: int, limit: int) -> tuple[list[Order], int]:
+        ordered = sorted(orders, key=lambda o: (o.created_at, o.id), reverse=True)
+        return copy.deepcopy(ordered[offset : offset + limit]), len(ordered)
+
+    def list_for_user(self, user_id: str, offset: int, limit: int) -> tuple[list[Order], int]:
+        return self._page(
+            (o for o in self._data.orders.values() if o.user_id == user_id), offset, limit
+        )
+
+    def list_all(self, offset: int, limit: int) -> tuple[list[Order], int]:
+        return self._page(self._data.orders.values(), offset, limit)
+
+    def expired_holds(self, now: datetime, limit: int) -> list[str]:
+        expired = sorted(
+            (
+                o
+                for o in self._data.orders.values()
+                if o.status is OrderStatus.AWAITING_PAYMENT
+                and o.stock_state is StockState.HELD
+                and o.hold_expires_at < now
+            ),
+            key=lambda o: (o.hold_expires_at, o.id),
+        )
+        return [o.id for o in expired[:limit]]
+
+
+class _Idempotency(_Repo):
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        key = (record.user_id, record.scope, record.key)
+        existing = self._data.idempotency.get(key)
+        if existing is not None:
+            return copy.deepcopy(existing)
+        self._data.idempotency[key] = copy.deepcopy(record)
+        return None
+
+    def get(
+        self, user_id: str, scope: str, key: str, *, for_update: bool = False
+    ) -> IdempotencyRecord | None:
+        return copy.deepcopy(self._data.idempotency.get((user_id, scope, key)))
+
+    def save(self, record: IdempotencyRecord) -> None:
+        self._data.idempotency[(record.user_id, record.scope, record.key)] = copy.deepcopy(record)
+
+    def delete(self, record: IdempotencyRecord) -> None:
+        self._data.idempotency.pop((record.user_id, record.scope, record.key), None)
+
+    def purge_older_than(self, cutoff: datetime) -> int:
+        old = [k for k, r in self._data.idempotency.items() if r.created_at < cutoff]
+        for k in old:
+            del self._data.idempotency[k]
+        return len(old)
+
+
+class _Events(_Repo):
+    def record(self, event: GatewayEvent, received_at: datetime) -> bool:
+        if event.id in self._data.events:
+            return False
+        self._data.events.add(event.id)
+        return True
+
+
+class _Users(_Repo):
+    def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self._data.users.values()):
+            raise EmailAlreadyRegistered("this email is already registered")
+        self._data.users[user.id] = copy.deepcopy(user)
+
+    def get(self, user_id: str) -> User | None:
+        return copy.deepcopy(self._data.users.get(user_id))
+
+    def get_by_email(self, email: str) -> User | None:
+        found = next((u for u in self._data.users.values() if u.email == email), None)
+        return copy.deepcopy(found)
+
+    def save(self, user: User) -> None:
+        self._data.users[user.id] = copy.deepcopy(user)
+
+
+class _Sessions(_Repo):
+    def add(self, session: Session) -> None:
+        self._data.sessions[session.token_hash] = copy.deepcopy(session)
+
+    def get(self, token_hash: str) -> Session | None:
+        return copy.deepcopy(self._data.sessions.get(token_hash))
+
+    def save(self, session: Session) -> None:
+        self._data.sessions[session.token_hash] = copy.deepcopy(session)
+
+    def delete(self, token_hash: str) -> None:
+        self._data.sessions.pop(token_hash, None)
+
+    def delete_for_user(self, user_id: str) -> int:
+        doomed = [h for h, s in self._data.sessions.items() if s.user_id == user_id]
+        for h in doomed:
+            del self._data.sessions[h]
+        return len(doomed)
+
+
+class _Audit(_Repo):
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        prev = self._data.audit[-1].hash if self._data.audit else GENESIS_HASH
+        sealed = entry.chained_to(prev)
+        self._data.audit.append(sealed)
+        return sealed
+
+    def list(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
+        newest_first = list(reversed(self._data.audit))
+        return newest_first[offset : offset + limit], len(newest_first)
+
+    def all(self) -> Sequence[AuditEntry]:
+        return list(self._data.audit)
+
+
+class InMemoryUnitOfWork:
+    """A ``UnitOfWork`` over an ``InMemoryStore``. One per thread; re-enterable."""
+
+    products: _Products
+    orders: _Orders
+    idempotency: _Idempotency
+    events: _Events
+    users: _Users
+    sessions: _Sessions
+    audit: _Audit
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+        self._working: _Data | None = None
+        self.committed = False
+
+    def __enter__(self) -> Self:
+        if self._working is not None:
+            raise RuntimeError("this unit of work is already open; use one per thread")
+        self.store.lock.acquire()
+        self._working = copy.deepcopy(self.store.data)
+        self.committed = False
+        for name, repo in (
+            ("products", _Products),
+            ("orders", _Orders),
+            ("idempotency", _Idempotency),
+            ("events", _Events),
+            ("users", _Users),
+            ("sessions", _Sessions),
+            ("audit", _Audit),
+        ):
+            setattr(self, name, repo(self._working))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = None
+        self.store.lock.release()
+
+    def commit(self) -> None:
+        if self._working is None:
+            raise RuntimeError("commit outside a transaction")
+        self.store.data = copy.deepcopy(self._working)
+        self.store.commits += 1
+        self.committed = True
+
+    def rollback(self) -> None:
+        if self._working is not None:
+            self._working = copy.deepcopy(self.store.data)
+
+
+# -- the payment gateway -----------------------------------------------------------------------
+
+
+class FakeGateway:
+    """An in-memory Stripe-like gateway (``PaymentGateway`` and ``GatewayEventParser``).
+
+    Idempotent like Stripe: a repeated idempotency key returns the first answer. Every state
+    change appends the event a real gateway would send to ``outbox``; ``parse_event`` accepts
+    ``event_payload(event)`` bytes signed with ``secret``. Knobs for tests: ``fail_next`` makes
+    the next calls raise ``GatewayUnavailable``.
+    """
+
+    name = "fake"
+
+    def __init__(self, clock: FakeClock | None = None, secret: str = "whsec_test") -> None:
+        self._clock = clock
+        self.secret = secret
+        self.intents: dict[str, SimulatedIntent] = {}
+        self.refunds: dict[str, SimulatedRefund] = {}
+        self.outbox: list[GatewayEvent] = []
+        self.calls: list[str] = []
+        self._answers: dict[tuple[str, str], object] = {}
+        self._failures = 0
+        self._pending: dict[str, GatewayEvent] = {}
+        self._lock = threading.RLock()
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock else datetime.now(UTC)
+
+    def fail_next(self, times: int = 1) -> None:
+        with self._lock:
+            self._failures = times
+
+    def _enter(self, operation: str) -> None:
+        self.calls.append(operation)
+        if self._failures > 0:
+            self._failures -= 1
+            raise GatewayUnavailable(f"simulated outage during {operation}")
+
+    def _remember(self, operation: str, key: str) -> object | None:
+        return self._answers.get((operation, key))
+
+    def _publish(self, events: list[SimulatedEvent]) -> None:
+        self.outbox.extend(to_gateway_event(e, self.name) for e in events)
+
+    def _intent(self, intent_id: str) -> SimulatedIntent:
+        try:
+            return self.intents[intent_id]
+        except KeyError:
+            raise GatewayError(f"no such payment intent: {intent_id}") from None
+
+    def create_intent(self, *, amount: Money, order_id: str, idempotency_key: str) -> PaymentIntent:
+        with self._lock:
+            self._enter("create_intent")
+            if (answer := self._remember("create", idempotency_key)) is not None:
+                return self.intents[str(answer)].to_intent()
+            intent = SimulatedIntent.create(amount, order_id)
+            self.intents[intent.id] = intent
+            self._answers[("create", idempotency_key)] = intent.id
+            return intent.to_intent()
+
+    def confirm_intent(
+        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+    ) -> PaymentIntent:
+        with self._lock:
+            self._enter("confirm_intent")
+            if (answer := self._remember("confirm", idempotency_key)) is not None:
+                assert isinstance(answer, PaymentIntent)
+                return answer
+            intent = self._intent(intent_id)
+            self._publish(intent.confirm(payment_method, self._now()))
+            result = intent.to_intent()
+            self._answers[("confirm", idempotency_key)] = result
+            return result
+
+    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+        with self._lock:
+            self._enter("cancel_intent")
+            intent = self._intent(intent_id)
+            self._publish(intent.cancel(self._now()))
+            return intent.to_intent()
+
+    def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund:
+        with self._lock:
+            self._enter("refund")
+            if (answer := self._remember("refund", idempotency_key)) is not None:
+                return self.refunds[str(answer)].to_refund()
+            refund, events = self._intent(intent_id).refund(amount, idempotency_key, self._now())
+            self.refunds[refund.id] = refund
+            self._answers[("refund", idempotency_key)] = refund.id
+            self._publish(events)
+            return refund.to_refund()
+
+    def authenticate(self, intent_id: str, *, success: bool = True) -> PaymentIntent:
+        """The shopper passes (or fails) the 3-D Secure challenge on the gateway's page."""
+        with self._lock:
+            intent = self._intent(intent_id)
+            self._publish(intent.authenticate(success, self._now()))
+            return intent.to_intent()
+
+    def take_events(self) -> list[GatewayEvent]:
+        with self._lock:
+            events, self.outbox = self.outbox, []
+            return events
+
+    # GatewayEventParser: the in-memory fake "signs" an event id with HMAC so that tests of the
+    # webhook path exercise a real verification failure.
+    def event_payload(self, event: GatewayEvent) -> tuple[bytes, dict[str, str]]:
+        self._pending[event.id] = event
+        body = event.id.encode()
+        return body, {"X-Fake-Signature": _hmac(self.secret, body)}
+
+    def parse_event(self, payload: bytes, headers: Mapping[str, str]) -> GatewayEvent:
+        signature = headers.get("X-Fake-Signature", "")
+        if not secrets.compare_digest(signature, _hmac(self.secret, payload)):
+            raise InvalidWebhook("bad signature")
+        event = self._pending.get(payload.decode(errors="replace"))
+        if event is None:
+            raise InvalidWebhook("unknown event")
+        return event
+
+
+def _hmac(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def to_gateway_event(event: SimulatedEvent, gateway: str) -> GatewayEvent:
+    return GatewayEvent(
+        id=event.id,
+        kind=event.kind,
+        gateway=gateway,
+        intent_id=event.intent_id,
+        created_at=event.created_at,
+        raw_type=event.raw_type,
+        amount=event.amount,
+        refund_id=event.refund_id,
+        refund_key=event.refund_key,
+        decline_code=event.decline_code,
+    )
