@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import attrs
 
@@ -388,7 +388,7 @@ class FakeGateway:
 
     name = "fake"
 
-    def __init__(self, clock: FakeClock | None = None, secret: str = "whsec_test") -> None:
+    def __init__(self, clock: FakeClock | None = None, secret: str = "whsec_test") -> None:  # noqa: S107 - a test fake
         self._clock = clock
         self.secret = secret
         self.intents: dict[str, SimulatedIntent] = {}
