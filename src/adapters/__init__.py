@@ -1,0 +1,1 @@
+"""Adapters: implementations of ``commerce_core.ports`` for real infrastructure."""

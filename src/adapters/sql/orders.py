@@ -1,0 +1,299 @@
+"""``SqlOrderRepository``: the order aggregate (order row, its lines, its refunds) in three tables.
+
+Reading an order costs three indexed statements (the order row - locked with ``FOR UPDATE`` when
+asked -, its lines, its refunds); a page of orders costs four whatever its size (no N+1).
+Saving writes only what changed since this transaction read or last wrote the order: one
+``UPDATE`` of the order row if it changed, and one batched ``INSERT ... ON CONFLICT DO UPDATE`` of
+the refunds that were added or changed. So confirming a payment writes the order row once, even
+though the use case saves it twice, and writes no refund rows at all.
+
+The uniqueness of ``intent_id`` and ``gateway_refund_id`` is the database's; a violation comes
+back as ``Conflict``. (On PostgreSQL it has aborted the transaction: the caller's ``with`` block
+ends and rolls back, which is what should happen.)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import attrs
+from sqlalchemy import ColumnElement, RowMapping, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from adapters.sql._rows import insert_on_conflict, violates
+from adapters.sql.tables import order_lines, orders, refunds
+from commerce_core.errors import Conflict, NotFound
+from commerce_core.money import Money
+from commerce_core.orders import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+    RefundStatus,
+    StockState,
+)
+
+__all__ = ["SqlOrderRepository"]
+
+RefundRows = dict[str, dict[str, Any]]
+# Columns fixed at placing: lines are an immutable snapshot, and so is what they determine.
+_FIXED = ("id", "user_id", "currency", "total_amount", "created_at")
+
+
+@attrs.frozen
+class _Snapshot:
+    """An order's rows as this transaction last read or wrote them."""
+
+    order: dict[str, Any]
+    refunds: RefundRows
+
+    @classmethod
+    def of(cls, order: Order) -> _Snapshot:
+        values = _order_values(order)
+        for fixed in _FIXED:
+            del values[fixed]
+        return cls(values, _refund_rows(order))
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "user_id": order.user_id,
+        "status": order.status.value,
+        "stock_state": order.stock_state.value,
+        "gateway": order.gateway,
+        "intent_id": order.intent_id,
+        "currency": order.currency,
+        "total_amount": order.total.amount,
+        "captured_amount": None if order.captured is None else order.captured.amount,
+        "paid_at": order.paid_at,
+        "failure_code": order.failure_code,
+        "hold_expires_at": order.hold_expires_at,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }
+
+
+def _line_values(order: Order) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order.id,
+            "line_no": number,
+            "product_id": line.product_id,
+            "slug": line.slug,
+            "name": line.name,
+            "unit_price_amount": line.unit_price.amount,
+            "currency": line.unit_price.currency,
+            "quantity": line.quantity,
+        }
+        for number, line in enumerate(order.lines, start=1)
+    ]
+
+
+def _refund_rows(order: Order) -> RefundRows:
+    return {
+        refund.id: {
+            "id": refund.id,
+            "order_id": order.id,
+            "position": position,
+            "amount": refund.amount.amount,
+            "currency": refund.amount.currency,
+            "status": refund.status.value,
+            "reason": refund.reason,
+            "gateway_refund_id": refund.gateway_refund_id,
+            "requested_by": refund.requested_by,
+            "created_at": refund.created_at,
+            "updated_at": refund.updated_at,
+        }
+        for position, refund in enumerate(order.refunds)
+    }
+
+
+def _line(row: RowMapping) -> OrderLine:
+    return OrderLine(
+        product_id=row["product_id"],
+        slug=row["slug"],
+        name=row["name"],
+        unit_price=Money(row["unit_price_amount"], row["currency"]),
+        quantity=row["quantity"],
+    )
+
+
+def _refund(row: RowMapping) -> Refund:
+    return Refund(
+        id=row["id"],
+        amount=Money(row["amount"], row["currency"]),
+        status=RefundStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        reason=row["reason"],
+        gateway_refund_id=row["gateway_refund_id"],
+        requested_by=row["requested_by"],
+    )
+
+
+def _order(row: RowMapping, lines: list[OrderLine], order_refunds: list[Refund]) -> Order:
+    captured = row["captured_amount"]
+    return Order(
+        id=row["id"],
+        user_id=row["user_id"],
+        lines=tuple(lines),
+        status=OrderStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        hold_expires_at=row["hold_expires_at"],
+        stock_state=StockState(row["stock_state"]),
+        gateway=row["gateway"],
+        intent_id=row["intent_id"],
+        captured=None if captured is None else Money(captured, row["currency"]),
+        paid_at=row["paid_at"],
+        failure_code=row["failure_code"],
+        refunds=order_refunds,
+    )
+
+
+def _conflict(exc: IntegrityError, order: Order) -> Conflict | None:
+    """The domain's reading of a uniqueness violation, or ``None`` if it is a bug to propagate."""
+    if violates(exc, orders.c.intent_id):
+        return Conflict(f"payment intent {order.intent_id} is already attached to another order")
+    if violates(exc, refunds.c.gateway_refund_id):
+        return Conflict("that gateway refund is already recorded against another refund")
+    if violates(exc, orders.c.id):
+        return Conflict(f"order {order.id} already exists")
+    if violates(exc, refunds.c.id):
+        return Conflict(f"a refund of order {order.id} already exists under the same id")
+    return None
+
+
+class SqlOrderRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._known: dict[str, _Snapshot] = {}
+
+    def add(self, order: Order) -> None:
+        snapshot = _Snapshot.of(order)
+        try:
+            self._connection.execute(orders.insert(), _order_values(order))
+            self._connection.execute(order_lines.insert(), _line_values(order))
+            if snapshot.refunds:
+                self._connection.execute(refunds.insert(), list(snapshot.refunds.values()))
+        except IntegrityError as exc:
+            conflict = _conflict(exc, order)
+            if conflict is None:
+                raise
+            raise conflict from exc
+        self._known[order.id] = snapshot
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        return self._get_one(orders.c.id == order_id, for_update)
+
+    def get_by_intent(self, intent_id: str, *, for_update: bool = False) -> Order | None:
+        return self._get_one(orders.c.intent_id == intent_id, for_update)
+
+    def save(self, order: Order) -> None:
+        snapshot = _Snapshot.of(order)
+        known = self._known.get(order.id)
+        known_refunds = known.refunds if known else {}
+        changed = [
+            row
+            for refund_id, row in snapshot.refunds.items()
+            if known_refunds.get(refund_id) != row
+        ]
+        try:
+            if known is None or known.order != snapshot.order:
+                result = self._connection.execute(
+                    orders.update().where(orders.c.id == order.id).values(snapshot.order)
+                )
+                if result.rowcount == 0:
+                    raise NotFound(f"no order {order.id} to save")
+            if changed:
+                upsert = insert_on_conflict(self._connection, refunds)
+                upsert = upsert.on_conflict_do_update(
+                    index_elements=[refunds.c.id],
+                    set_={
+                        "status": upsert.excluded.status,
+                        "gateway_refund_id": upsert.excluded.gateway_refund_id,
+                        "updated_at": upsert.excluded.updated_at,
+                    },
+                )
+                self._connection.execute(upsert, changed)
+        except IntegrityError as exc:
+            conflict = _conflict(exc, order)
+            if conflict is None:
+                raise
+            raise conflict from exc
+        self._known[order.id] = snapshot
+
+    def list_for_user(self, user_id: str, offset: int, limit: int) -> tuple[list[Order], int]:
+        """A shopper's orders, newest first, and how many there are."""
+        return self._page(orders.c.user_id == user_id, offset, limit)
+
+    def list_all(self, offset: int, limit: int) -> tuple[list[Order], int]:
+        return self._page(None, offset, limit)
+
+    def expired_holds(self, now: datetime, limit: int) -> list[str]:
+        """Served by the (status, hold_expires_at) index; oldest hold first."""
+        return list(
+            self._connection.execute(
+                select(orders.c.id)
+                .where(
+                    orders.c.status == OrderStatus.AWAITING_PAYMENT.value,
+                    orders.c.stock_state == StockState.HELD.value,
+                    orders.c.hold_expires_at < now,
+                )
+                .order_by(orders.c.hold_expires_at, orders.c.id)
+                .limit(limit)
+            ).scalars()
+        )
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def _get_one(self, condition: ColumnElement[bool], for_update: bool) -> Order | None:
+        query = select(orders).where(condition)
+        if for_update:
+            query = query.with_for_update()
+        row = self._connection.execute(query).mappings().first()
+        if row is None:
+            return None
+        return self._assemble([row])[0]
+
+    def _page(
+        self, condition: ColumnElement[bool] | None, offset: int, limit: int
+    ) -> tuple[list[Order], int]:
+        query = select(orders).order_by(orders.c.created_at.desc(), orders.c.id.desc())
+        count = select(func.count()).select_from(orders)
+        if condition is not None:
+            query = query.where(condition)
+            count = count.where(condition)
+        rows = list(self._connection.execute(query.offset(offset).limit(limit)).mappings())
+        total = self._connection.execute(count).scalar_one()
+        return self._assemble(rows), total
+
+    def _assemble(self, rows: Iterable[RowMapping]) -> list[Order]:
+        """Orders from their rows, with every line and refund fetched in two statements."""
+        rows = list(rows)
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        lines: defaultdict[str, list[OrderLine]] = defaultdict(list)
+        for line_row in self._connection.execute(
+            select(order_lines)
+            .where(order_lines.c.order_id.in_(ids))
+            .order_by(order_lines.c.order_id, order_lines.c.line_no)
+        ).mappings():
+            lines[line_row["order_id"]].append(_line(line_row))
+        order_refunds: defaultdict[str, list[Refund]] = defaultdict(list)
+        for refund_row in self._connection.execute(
+            select(refunds)
+            .where(refunds.c.order_id.in_(ids))
+            .order_by(refunds.c.order_id, refunds.c.position, refunds.c.created_at)
+        ).mappings():
+            order_refunds[refund_row["order_id"]].append(_refund(refund_row))
+        loaded = [_order(row, lines[row["id"]], order_refunds[row["id"]]) for row in rows]
+        for order in loaded:
+            self._known[order.id] = _Snapshot.of(order)
+        return loaded

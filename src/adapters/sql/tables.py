@@ -1,0 +1,226 @@
+"""The shop's tables, declared with SQLAlchemy Core on the one shared ``metadata``.
+
+Core tables, not ORM classes: the domain's attrs classes stay free of SQLAlchemy, and the
+repositories map rows to domain objects by hand. The database enforces the invariants that must
+hold whatever code runs against it - stock never negative, one order per payment intent, one
+refund per gateway refund id, one idempotency record per (user, scope, key), one processed row
+per gateway event, and an audit chain that cannot fork (each hash has at most one successor) -
+so a bug or a race elsewhere fails loudly instead of overselling or double-charging.
+
+Money is two columns, an integer amount of minor units (BIGINT) and an ISO 4217 code; enums are
+stored as their ``.value``. Every timestamp is ``UtcDateTime`` (aware UTC on both databases).
+Adding a table means adding a migration in ``adapters/sql/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CHAR,
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+from adapters.sql.column_types import UtcDateTime
+from adapters.sql.metadata import metadata
+from commerce_core.orders import OrderStatus, RefundStatus, StockState
+
+__all__ = [
+    "audit_log",
+    "idempotency_records",
+    "order_lines",
+    "orders",
+    "processed_events",
+    "products",
+    "refunds",
+    "sessions",
+    "users",
+]
+
+ID = 64  # our ids are "<prefix>_" + 32 hex digits
+EXTERNAL_ID = 255  # ids minted by a payment gateway: we do not control their length
+
+
+def _one_of(column: str, values: list[str]) -> str:
+    """A CHECK that ``column`` holds one of the enum's values (no free-form states in the DB)."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+_SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
+# Python ``None`` is stored as SQL NULL rather than the JSON text 'null'.
+_JSON = JSON(none_as_null=True)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("image_url", Text, nullable=False, default=""),
+    Column("stock", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("stock >= 0", name="stock_not_negative"),
+    CheckConstraint("price_amount > 0", name="price_positive"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("stock_state", String(16), nullable=False),
+    Column("gateway", String(32), nullable=False),
+    # One order per payment intent, as a constraint rather than a lock plus a lookup.
+    Column("intent_id", String(EXTERNAL_ID), nullable=True, unique=True),
+    Column("currency", CHAR(3), nullable=False),
+    Column("total_amount", BigInteger, nullable=False),
+    Column("captured_amount", BigInteger, nullable=True),
+    Column("paid_at", UtcDateTime, nullable=True),
+    Column("failure_code", String(255), nullable=True),
+    Column("hold_expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(_one_of("status", [s.value for s in OrderStatus]), name="status_known"),
+    CheckConstraint(
+        _one_of("stock_state", [s.value for s in StockState]), name="stock_state_known"
+    ),
+    CheckConstraint("total_amount >= 0", name="total_not_negative"),
+    CheckConstraint("captured_amount >= 0", name="captured_not_negative"),
+    # A shopper's order history, newest first.
+    Index("ix_orders_user_id_created_at", "user_id", "created_at"),
+    # The staff's list of all orders, newest first.
+    Index("ix_orders_created_at", "created_at"),
+    # The hold-expiry sweep: awaiting_payment orders by hold_expires_at.
+    Index("ix_orders_status_hold_expires_at", "status", "hold_expires_at"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(ID), ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    # A snapshot, deliberately without a foreign key: the order outlives the catalog entry.
+    Column("product_id", String(ID), nullable=False),
+    Column("slug", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("unit_price_amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    PrimaryKeyConstraint("order_id", "line_no"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("unit_price_amount >= 0", name="unit_price_not_negative"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column(
+        "order_id",
+        String(ID),
+        ForeignKey("orders.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    # Where the refund sits in ``Order.refunds``, so the list reads back in request order even
+    # when two refunds share a timestamp.
+    Column("position", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    # The gateway's refund id is unique: a refund event can never be applied to two refunds.
+    Column("gateway_refund_id", String(EXTERNAL_ID), nullable=True, unique=True),
+    Column("requested_by", String(ID), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint(_one_of("status", [s.value for s in RefundStatus]), name="status_known"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("user_id", String(ID), nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("outcome", String(64), nullable=True),
+    Column("response", _JSON, nullable=True),
+    Column("resource_id", String(ID), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+    Column("locked_at", UtcDateTime, nullable=False),
+    # Concurrent duplicates of one request: the second INSERT conflicts, only one acts.
+    PrimaryKeyConstraint("user_id", "scope", "key"),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    # Event ids are unique per gateway, not across gateways.
+    Column("gateway", String(32), nullable=False),
+    Column("event_id", String(EXTERNAL_ID), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("intent_id", String(EXTERNAL_ID), nullable=True),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+    PrimaryKeyConstraint("gateway", "event_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    # Stored normalised (trimmed, lower-case) by the core, so plain uniqueness is enough.
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(ID), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", _SEQUENCE, primary_key=True, autoincrement=True),
+    Column("id", String(ID), nullable=False, unique=True),
+    Column("at", UtcDateTime, nullable=False),
+    # Free text without a length limit: an audit append runs inside money-moving transactions
+    # (a refund's), and an unexpectedly long actor, target or forwarded-for address must never
+    # be what makes one fail.
+    Column("actor", Text, nullable=True),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("ip", Text, nullable=True),
+    Column("details", _JSON, nullable=False),
+    # Unique prev_hash: an entry has at most one successor, so even a bug that bypassed the
+    # append lock could not fork the chain - the second insert would fail.
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False, unique=True),
+)

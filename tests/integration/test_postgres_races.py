@@ -1,0 +1,287 @@
+"""Real races against a real database: threads released together by a barrier, each with its own
+``SqlUnitOfWork``, driving the core's use cases as concurrent HTTP requests would.
+
+What must hold under contention: one payment intent pays one order once; stock is never oversold;
+refunds never sum past the capture; no interleaving of confirms, hold expiry and new checkouts
+deadlocks; and on SQLite, ``BEGIN IMMEDIATE`` + the busy timeout turn contention into waiting,
+never into "database is locked".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from adapters.sql import SqlUnitOfWork, make_engine, upgrade
+from commerce_core import (
+    CartItem,
+    ConfirmOrder,
+    CreateCheckoutIntent,
+    GatewayError,
+    IdempotencyRequestInProgress,
+    Money,
+    Order,
+    OrderNotPayable,
+    OrderStatus,
+    OutOfStock,
+    RefundExceedsCaptured,
+    RefundOrder,
+    Result,
+    StockState,
+    SystemClock,
+    confirm_order,
+    create_checkout_intent,
+    refund_order,
+    release_expired_holds,
+    verify_chain,
+)
+from commerce_core.audit import AuditEntry
+from commerce_core.ids import new_id
+from commerce_core.testing import FakeGateway, RecordingEventSink, make_product
+
+T = TypeVar("T")
+
+
+def race(count: int, work: Callable[[int], T]) -> list[T | Exception]:
+    """Run ``work(0..count-1)`` on ``count`` threads that start together; results in order,
+    an exception standing for a call that raised."""
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> T | Exception:
+        barrier.wait(timeout=30)
+        try:
+            return work(i)
+        except Exception as exc:  # every outcome, errors included, is for the test to judge
+            return exc
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+class Shop:
+    """The real use cases over one engine, with the thread-safe in-memory gateway."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.gateway = FakeGateway()
+        self.events = RecordingEventSink()
+        self.clock = SystemClock()
+
+    def ports(self) -> dict[str, Any]:
+        """A fresh unit of work per caller: never one shared between threads."""
+        return {
+            "uow": SqlUnitOfWork(self.engine),
+            "gateway": self.gateway,
+            "clock": self.clock,
+            "events": self.events,
+        }
+
+    def add_product(self, stock: int, price: int = 1500) -> str:
+        product = make_product(stock=stock, price=Money(price, "USD"), now=self.clock.now())
+        with SqlUnitOfWork(self.engine) as uow:
+            uow.products.add(product)
+            uow.commit()
+        return product.id
+
+    def stock(self, product_id: str) -> int:
+        with SqlUnitOfWork(self.engine) as uow:
+            product = uow.products.get(product_id)
+        assert product is not None
+        return product.stock
+
+    def orders(self) -> list[Order]:
+        with SqlUnitOfWork(self.engine) as uow:
+            found, _ = uow.orders.list_all(0, 1000)
+        return found
+
+    def checkout(self, user_id: str, *items: tuple[str, int], **kw: Any) -> str:
+        cart = tuple(CartItem(pid, qty) for pid, qty in items)
+        result = create_checkout_intent(CreateCheckoutIntent(user_id, cart), **self.ports(), **kw)
+        intent_id: str = result.body["intent_id"]
+        return intent_id
+
+    def confirm(self, user_id: str, intent_id: str, key: str, card: str = "pm_card_visa") -> Result:
+        return confirm_order(ConfirmOrder(user_id, intent_id, card, key), **self.ports())
+
+
+@pytest.fixture
+def race_engine(pg_engine: Engine) -> Iterator[Engine]:
+    """Enough connections for every racer at once (``pg_engine`` has emptied the tables)."""
+    engine = make_engine(pg_engine.url, pool_size=50, max_overflow=10)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
+def any_engine(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Engine]:
+    if request.param == "postgres":
+        yield request.getfixturevalue("race_engine")
+        return
+    engine = make_engine(sqlite_url, pool_size=35, max_overflow=0)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _errors(outcomes: list[Any]) -> list[Exception]:
+    return [o for o in outcomes if isinstance(o, Exception)]
+
+
+@pytest.mark.postgres
+def test_fifty_confirms_of_one_intent_pay_one_order_once(race_engine: Engine) -> None:
+    shop = Shop(race_engine)
+    product = shop.add_product(stock=10)
+    intent_id = shop.checkout("usr_buyer", (product, 2))
+
+    outcomes = race(50, lambda i: shop.confirm("usr_buyer", intent_id, f"confirm-{i}"))
+
+    assert _errors(outcomes) == []
+    assert Counter(o.outcome for o in outcomes if isinstance(o, Result)) == {
+        "paid": 1,
+        "already_paid": 49,
+    }
+    [order] = shop.orders()
+    assert (order.status, order.stock_state) == (OrderStatus.PAID, StockState.TAKEN)
+    assert order.captured == order.total
+    assert shop.stock(product) == 8  # the two held units were taken, once
+    assert len(shop.events.of("order.paid")) == 1
+
+
+@pytest.mark.postgres
+def test_twenty_confirms_with_one_key_have_one_effect(race_engine: Engine) -> None:
+    shop = Shop(race_engine)
+    product = shop.add_product(stock=10)
+    intent_id = shop.checkout("usr_buyer", (product, 1))
+    calls_before = shop.gateway.calls.count("confirm_intent")
+
+    outcomes = race(20, lambda _: shop.confirm("usr_buyer", intent_id, "the-same-key"))
+
+    assert all(isinstance(e, IdempotencyRequestInProgress) for e in _errors(outcomes))
+    results = [o for o in outcomes if isinstance(o, Result)]
+    [first] = [r for r in results if not r.replayed]
+    assert first.outcome == "paid"
+    assert all(r.body == first.body for r in results)  # replays are the first answer
+    assert shop.gateway.calls.count("confirm_intent") == calls_before + 1
+    assert shop.stock(product) == 9
+    assert len(shop.events.of("order.paid")) == 1
+
+
+def test_thirty_buyers_of_five_units_make_five_paid_orders(any_engine: Engine) -> None:
+    shop = Shop(any_engine)
+    product = shop.add_product(stock=5)
+
+    def buy(i: int) -> Result:
+        intent_id = shop.checkout(f"usr_{i}", (product, 1))
+        return shop.confirm(f"usr_{i}", intent_id, f"confirm-{i}")
+
+    outcomes = race(30, buy)
+
+    errors = _errors(outcomes)
+    assert all(isinstance(e, OutOfStock) for e in errors), errors  # no "database is locked"
+    assert len(errors) == 25
+    assert [o.outcome for o in outcomes if isinstance(o, Result)] == ["paid"] * 5
+    assert shop.stock(product) == 0
+    orders = shop.orders()
+    assert len(orders) == 5
+    assert all(o.status is OrderStatus.PAID for o in orders)
+
+
+@pytest.mark.postgres
+def test_concurrent_partial_refunds_never_exceed_the_capture(race_engine: Engine) -> None:
+    shop = Shop(race_engine)
+    product = shop.add_product(stock=1, price=10_000)
+    intent_id = shop.checkout("usr_buyer", (product, 1))
+    assert shop.confirm("usr_buyer", intent_id, "pay").outcome == "paid"
+    [order] = shop.orders()
+
+    outcomes = race(
+        10,
+        lambda i: refund_order(
+            RefundOrder("usr_admin", order.id, Money(1500, "USD"), f"refund-{i}"), **shop.ports()
+        ),
+    )
+
+    errors = _errors(outcomes)
+    assert all(isinstance(e, RefundExceedsCaptured) for e in errors), errors
+    assert len(errors) == 4
+    assert [o.outcome for o in outcomes if isinstance(o, Result)] == ["succeeded"] * 6
+    [refunded] = shop.orders()
+    assert refunded.status is OrderStatus.PARTIALLY_REFUNDED
+    assert refunded.refunded == Money(9000, "USD")
+    assert refunded.refundable == Money(1000, "USD")
+    at_gateway = [r.to_refund().amount.amount for r in shop.gateway.refunds.values()]
+    assert sum(at_gateway) == 9000
+    with SqlUnitOfWork(race_engine) as uow:
+        chain = list(uow.audit.all())
+    assert len(chain) == 12  # requested + succeeded, for each of the six
+    assert verify_chain(chain) == (True, None)
+
+
+@pytest.mark.postgres
+def test_confirms_expiries_and_checkouts_over_shared_products_do_not_deadlock(
+    race_engine: Engine,
+) -> None:
+    """Carts list the same products in opposite orders; declines and expiries give stock back
+    while new checkouts take it. Rows are locked in one order everywhere (order, then products
+    by id), so PostgreSQL never has to break a deadlock (it would raise DeadlockDetected)."""
+    shop = Shop(race_engine)
+    a, b = shop.add_product(stock=1000), shop.add_product(stock=1000)
+    carts = [((a, 1), (b, 2)), ((b, 1), (a, 3))]
+    # Holds that expire at once: half are confirmed while the sweepers release the other half
+    # (and race the confirms for theirs); new checkouts take stock meanwhile.
+    intents = [shop.checkout(f"usr_{i}", *carts[i % 2], hold_for=timedelta(0)) for i in range(24)]
+
+    def work(i: int) -> object:
+        if i < 12:
+            card = "pm_card_visa" if i % 2 else "pm_card_chargeDeclined"
+            return shop.confirm(f"usr_{i}", intents[i], f"confirm-{i}", card)
+        if i < 17:
+            return release_expired_holds(**shop.ports())
+        intent_id = shop.checkout(f"usr_{i}", *carts[i % 2])
+        return shop.confirm(f"usr_{i}", intent_id, f"confirm-{i}", "pm_card_chargeDeclined")
+
+    outcomes = race(25, work)
+    errors = _errors(outcomes)
+    assert not [e for e in errors if isinstance(e, DBAPIError)], errors
+    # Losing to the sweeper is fine: the intent was canceled, or the order already ended.
+    assert all(isinstance(e, (GatewayError, OrderNotPayable)) for e in errors), errors
+    orders = shop.orders()
+    for product, initial in ((a, 1000), (b, 1000)):
+        still_held_or_sold = sum(
+            line.quantity
+            for order in orders
+            if order.stock_state is not StockState.RELEASED
+            for line in order.lines
+            if line.product_id == product
+        )
+        assert shop.stock(product) + still_held_or_sold == initial
+
+
+def test_concurrent_audit_appends_never_fork_the_chain(any_engine: Engine) -> None:
+    """Appends about unrelated orders share no row lock: only the append lock (an advisory lock
+    on PostgreSQL, BEGIN IMMEDIATE on SQLite) keeps them from chaining to the same entry."""
+
+    def append(i: int) -> AuditEntry:
+        with SqlUnitOfWork(any_engine) as uow:
+            entry = AuditEntry(
+                new_id("aud"), SystemClock().now(), "usr_admin", "order.viewed", f"order:{i}"
+            )
+            sealed = uow.audit.append(entry)
+            uow.commit()
+        return sealed
+
+    outcomes = race(20, append)
+
+    assert _errors(outcomes) == []
+    with SqlUnitOfWork(any_engine) as uow:
+        chain = list(uow.audit.all())
+    assert len(chain) == 20
+    assert verify_chain(chain) == (True, None)

@@ -1,0 +1,343 @@
+"""``SqlUnitOfWork`` on SQLite and PostgreSQL: the ``UnitOfWorkContract`` every unit of work
+passes (at the end of this module), and what is particular to SQL - timestamps, statement
+counts on the hot paths, savepoints, errors mapped to the domain's."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from adapters.sql import SqlUnitOfWork, make_engine, upgrade
+from commerce_core.accounts import Role, Session, User
+from commerce_core.audit import AuditEntry, verify_chain
+from commerce_core.errors import Conflict, EmailAlreadyRegistered
+from commerce_core.idempotency import IdempotencyRecord, IdempotencyState
+from commerce_core.ids import new_id
+from commerce_core.money import Money
+from commerce_core.orders import Order, OrderLine, RefundStatus
+from commerce_core.payments import EventKind, GatewayEvent
+from commerce_core.ports import UnitOfWork
+from commerce_core.testing import make_product
+from commerce_core.testing.contracts import UnitOfWorkContract
+
+T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+PARIS = timezone(timedelta(hours=2))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    fixture = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
+    found: Engine = request.getfixturevalue(fixture)
+    return found
+
+
+@pytest.fixture
+def uow(engine: Engine) -> SqlUnitOfWork:
+    return SqlUnitOfWork(engine)
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The data statements (not BEGIN/SAVEPOINT/COMMIT) the engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        statement = str(args[2]).lstrip()
+        if re.match(r"(?i)(SELECT|INSERT|UPDATE|DELETE)\b", statement):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _order(user_id: str = "usr_1", at: datetime = T0) -> Order:
+    return Order.place(
+        order_id=new_id("ord"),
+        user_id=user_id,
+        lines=[
+            OrderLine("prod_1", "mug", "Mug", Money(1500, "USD"), 2),
+            OrderLine("prod_2", "cap", "Cap", Money(999, "USD"), 1),
+        ],
+        gateway="fake",
+        now=at,
+        hold_expires_at=at + timedelta(minutes=15),
+    )
+
+
+def _paid(order: Order, intent_id: str) -> Order:
+    order.attach_intent(intent_id, T0)
+    order.settle(order.total, T0)
+    return order
+
+
+def test_timestamps_come_back_as_the_same_instant_in_aware_utc(uow: SqlUnitOfWork) -> None:
+    product = make_product(now=datetime(2026, 6, 1, 14, 0, 0, 123456, tzinfo=PARIS))
+    with uow:
+        uow.products.add(product)
+        uow.commit()
+    with uow:
+        stored = uow.products.get(product.id)
+    assert stored is not None
+    assert stored.created_at == product.created_at
+    assert stored.created_at.tzinfo is UTC
+    assert stored.created_at.isoformat() == "2026-06-01T12:00:00.123456+00:00"
+
+
+def test_naive_timestamps_are_refused(uow: SqlUnitOfWork) -> None:
+    product = make_product(now=datetime(2026, 6, 1, 14, 0))  # noqa: DTZ001 - the point of the test
+    with uow, pytest.raises(Exception, match="naive datetime"):
+        uow.products.add(product)
+
+
+def test_expired_holds_compare_instants_not_wall_clock_text(uow: SqlUnitOfWork) -> None:
+    order = _order(at=T0)  # hold expires at 09:45 UTC
+    with uow:
+        uow.orders.add(order)
+        uow.commit()
+    with uow:
+        # 11:44 in Paris is 09:44 UTC: not expired yet; 11:46 is.
+        assert uow.orders.expired_holds(datetime(2026, 3, 1, 11, 44, tzinfo=PARIS), 10) == []
+        assert uow.orders.expired_holds(datetime(2026, 3, 1, 11, 46, tzinfo=PARIS), 10) == [
+            order.id
+        ]
+
+
+def test_leaving_without_commit_keeps_no_order_line_or_refund(uow: SqlUnitOfWork) -> None:
+    order = _paid(_order(), "pi_1")
+    order.request_refund(refund_id="re_1", amount=None, reason="", requested_by=None, now=T0)
+    with uow:
+        uow.orders.add(order)
+    with uow:
+        assert uow.orders.get(order.id) is None
+        assert uow.orders.list_all(0, 10) == ([], 0)
+
+
+def test_work_after_a_commit_in_the_same_block_is_rolled_back_unless_committed(
+    uow: SqlUnitOfWork,
+) -> None:
+    kept, dropped = make_product(), make_product()
+    with uow:
+        uow.products.add(kept)
+        uow.commit()
+        uow.products.add(dropped)
+    with uow:
+        assert uow.products.get(kept.id) is not None
+        assert uow.products.get(dropped.id) is None
+
+
+def test_a_nested_with_on_one_unit_of_work_is_refused(uow: SqlUnitOfWork) -> None:
+    with uow, pytest.raises(RuntimeError, match="already in a transaction"), uow:
+        pass
+
+
+def test_reading_an_order_costs_three_statements_and_a_page_four(
+    engine: Engine, uow: SqlUnitOfWork
+) -> None:
+    orders = [_paid(_order(at=T0 + timedelta(seconds=i)), f"pi_{i}") for i in range(10)]
+    for order in orders:
+        order.request_refund(
+            refund_id=f"re_{order.id}",
+            amount=Money(100, "USD"),
+            reason="",
+            requested_by=None,
+            now=T0,
+        )
+    with uow:
+        for order in orders:
+            uow.orders.add(order)
+        uow.commit()
+    with uow, statements(engine) as seen:
+        assert uow.orders.get(orders[0].id, for_update=True) == orders[0]
+        assert len(seen) == 3
+        seen.clear()
+        page, total = uow.orders.list_all(0, 10)
+        assert (page, total) == (orders[::-1], 10)
+        assert len(seen) == 4
+
+
+def test_saving_writes_only_what_changed_one_statement_per_table(
+    engine: Engine, uow: SqlUnitOfWork
+) -> None:
+    order = _order()
+    with uow:
+        uow.orders.add(order)
+        uow.commit()
+    with uow, statements(engine) as seen:
+        loaded = uow.orders.get(order.id, for_update=True)
+        assert loaded is not None
+        seen.clear()
+        _paid(loaded, "pi_1")
+        uow.orders.save(loaded)
+        uow.orders.save(loaded)  # unchanged since: nothing to write
+        assert [s.split()[0] for s in seen] == ["UPDATE"]
+        seen.clear()
+        loaded.request_refund(
+            refund_id="re_1", amount=None, reason="", requested_by=None, now=T0 + timedelta(1)
+        )
+        uow.orders.save(loaded)
+        assert [s.split()[0] for s in seen] == ["UPDATE", "INSERT"]
+        uow.commit()
+    with uow:
+        stored = uow.orders.get(order.id)
+    assert stored == loaded
+
+
+def test_refunds_read_back_in_request_order(uow: SqlUnitOfWork) -> None:
+    order = _paid(_order(), "pi_1")
+    for refund_id in ("re_c", "re_a", "re_b"):  # same timestamp, ids not in order
+        order.request_refund(
+            refund_id=refund_id, amount=Money(100, "USD"), reason="", requested_by=None, now=T0
+        )
+    with uow:
+        uow.orders.add(order)
+        uow.commit()
+    with uow:
+        stored = uow.orders.get(order.id)
+    assert stored is not None
+    assert [r.id for r in stored.refunds] == ["re_c", "re_a", "re_b"]
+
+
+def test_one_gateway_refund_on_two_orders_is_a_conflict(uow: SqlUnitOfWork) -> None:
+    first, second = _paid(_order(), "pi_1"), _paid(_order(), "pi_2")
+    for order, refund_id in ((first, "re_1"), (second, "re_2")):
+        order.request_refund(refund_id=refund_id, amount=None, reason="", requested_by=None, now=T0)
+    first.complete_refund("re_1", "gw_re_same", T0)
+    with uow:
+        uow.orders.add(first)
+        uow.orders.add(second)
+        uow.commit()
+    second.complete_refund("re_2", "gw_re_same", T0)
+    with uow, pytest.raises(Conflict, match="gateway refund"):
+        uow.orders.save(second)
+    with uow:
+        stored = uow.orders.get(second.id)
+    assert stored is not None
+    assert stored.refunds[0].status is RefundStatus.PENDING
+
+
+def test_search_takes_percent_and_underscore_literally(uow: SqlUnitOfWork) -> None:
+    with uow:
+        uow.products.add(make_product(slug="half", name="50% off mug"))
+        uow.products.add(make_product(slug="plain", name="500 mugs"))
+        uow.products.add(make_product(slug="snake", name="snake_case cap"))
+        uow.commit()
+    with uow:
+        assert [p.slug for p in uow.products.search("50%", 0, 10)[0]] == ["half"]
+        assert [p.slug for p in uow.products.search("e_c", 0, 10)[0]] == ["snake"]
+
+
+def test_a_duplicate_slug_is_a_conflict(uow: SqlUnitOfWork) -> None:
+    with uow:
+        uow.products.add(make_product(slug="mug"))
+        uow.commit()
+    with uow, pytest.raises(Conflict, match="slug"):
+        uow.products.add(make_product(slug="mug"))
+
+
+def test_an_empty_idempotency_response_is_stored_as_null(uow: SqlUnitOfWork) -> None:
+    record = IdempotencyRecord("usr_1", "confirm", "k", "fp", IdempotencyState.IN_PROGRESS, T0, T0)
+    with uow:
+        assert uow.idempotency.claim(record) is None
+        uow.commit()
+    with uow:
+        assert uow.idempotency.get("usr_1", "confirm", "k", for_update=True) == record
+
+
+def test_gateway_event_ids_are_unique_per_gateway(uow: SqlUnitOfWork) -> None:
+    stripe = GatewayEvent("evt_1", EventKind.PAYMENT_SUCCEEDED, "stripe", "pi_1", T0)
+    other = GatewayEvent("evt_1", EventKind.PAYMENT_SUCCEEDED, "paypal", "pi_1", T0)
+    with uow:
+        assert uow.events.record(stripe, T0)
+        assert uow.events.record(other, T0)
+        assert not uow.events.record(stripe, T0)
+
+
+def test_audit_details_that_json_cannot_hold_still_verify(uow: SqlUnitOfWork) -> None:
+    entry = AuditEntry(
+        new_id("aud"),
+        T0.astimezone(PARIS),
+        "usr_admin",
+        "refund.requested",
+        "order:ord_1",
+        details={"amount": Money(100, "USD"), "at": T0, "ids": ("a", "b")},
+    )
+    with uow:
+        sealed = uow.audit.append(entry)
+        uow.commit()
+    with uow:
+        stored = list(uow.audit.all())
+    assert stored == [sealed]
+    assert stored[0].details == {"amount": "1.00 USD", "at": str(T0), "ids": ["a", "b"]}
+    assert verify_chain(stored) == (True, None)
+
+
+@pytest.mark.postgres
+def test_an_email_taken_by_a_concurrent_sign_up_is_refused_and_the_transaction_lives_on(
+    pg_engine: Engine,
+) -> None:
+    """The pre-check cannot see an uncommitted sign-up; the unique index then refuses ours
+    inside a SAVEPOINT, so our transaction can still commit its other work."""
+    theirs = User(new_id("usr"), "ada@example.com", "Ada", "h", Role.CUSTOMER, True, T0)
+    ours = User(new_id("usr"), "ada@example.com", "Ada Too", "h", Role.CUSTOMER, True, T0)
+    outcome: list[str] = []
+
+    def sign_up() -> None:
+        with SqlUnitOfWork(pg_engine) as uow:
+            try:
+                uow.users.add(ours)  # blocks on their uncommitted row, then violates
+            except EmailAlreadyRegistered:
+                outcome.append("refused")
+            uow.sessions.add(Session("h_ours", ours.id, T0, T0))
+            uow.commit()
+
+    competitor = SqlUnitOfWork(pg_engine)
+    with competitor:
+        competitor.users.add(theirs)
+        thread = threading.Thread(target=sign_up)
+        thread.start()
+        time.sleep(0.3)
+        competitor.commit()
+    thread.join(timeout=10)
+    assert outcome == ["refused"]
+    with SqlUnitOfWork(pg_engine) as uow:
+        assert uow.sessions.get("h_ours") is not None
+        found = uow.users.get_by_email("ada@example.com")
+        assert found is not None
+        assert found.id == theirs.id
+
+
+# -- the contract every UnitOfWork passes --------------------------------------------------------
+
+
+class TestSqliteUnitOfWork(UnitOfWorkContract):
+    @pytest.fixture
+    def new_uow(self, sqlite_engine: Engine) -> Callable[[], UnitOfWork]:
+        return lambda: SqlUnitOfWork(sqlite_engine)
+
+
+class TestInMemorySqliteUnitOfWork(UnitOfWorkContract):
+    @pytest.fixture
+    def new_uow(self) -> Iterator[Callable[[], UnitOfWork]]:
+        engine = make_engine("sqlite:///:memory:")
+        upgrade(engine)
+        yield lambda: SqlUnitOfWork(engine)
+        engine.dispose()
+
+
+@pytest.mark.postgres
+class TestPostgresUnitOfWork(UnitOfWorkContract):
+    @pytest.fixture
+    def new_uow(self, pg_engine: Engine) -> Callable[[], UnitOfWork]:
+        return lambda: SqlUnitOfWork(pg_engine)
