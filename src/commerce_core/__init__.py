@@ -38,6 +38,8 @@ from commerce_core.authentication import (
 from commerce_core.catalog import Product
 from commerce_core.checkout import (
     DEFAULT_HOLD,
+    MAX_LINES,
+    MAX_QUANTITY,
     CartItem,
     ConfirmOrder,
     CreateCheckoutIntent,
@@ -80,6 +82,7 @@ from commerce_core.payments import (
     PaymentIntent,
 )
 from commerce_core.queries import (
+    AuditVerification,
     NewProduct,
     PageRequest,
     get_order,
@@ -88,6 +91,7 @@ from commerce_core.queries import (
     list_orders,
     list_products,
     stock_catalog,
+    verify_audit_log,
 )
 from commerce_core.refunds import RefundOrder, refund_order
 from commerce_core.views import Page, order_view, product_view, refund_view
@@ -95,7 +99,10 @@ from commerce_core.webhooks import EventOutcome, handle_gateway_event, refund_ga
 
 __all__ = [
     "DEFAULT_HOLD",
+    "MAX_LINES",
+    "MAX_QUANTITY",
     "AuditEntry",
+    "AuditVerification",
     "AuthenticationFailed",
     "CartItem",
     "CommerceError",
@@ -169,5 +176,6 @@ __all__ = [
     "resolve_session",
     "settle_order",
     "stock_catalog",
+    "verify_audit_log",
     "verify_chain",
 ]

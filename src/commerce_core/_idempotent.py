@@ -62,10 +62,18 @@ class IdempotentRequest:
                     raise IdempotencyRequestInProgress(
                         "a request with this Idempotency-Key is still being processed; retry shortly"
                     )
-                # The first attempt died mid-way: take it over and resume where it stood.
-                existing.locked_at = self._now
-                uow.idempotency.save(existing)
-                self.record = existing
+                # The first attempt died mid-way: take it over and resume where it stood. Lock
+                # and look again, so that of two late retries only one takes over.
+                locked = uow.idempotency.get(
+                    existing.user_id, existing.scope, existing.key, for_update=True
+                )
+                if locked is None or locked.completed or not locked.is_abandoned(self._now):
+                    raise IdempotencyRequestInProgress(
+                        "a request with this Idempotency-Key is still being processed; retry shortly"
+                    )
+                locked.locked_at = self._now
+                uow.idempotency.save(locked)
+                self.record = locked
             uow.commit()
         return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -17,6 +17,12 @@ import attrs
 __all__ = ["GENESIS_HASH", "AuditEntry", "verify_chain"]
 
 GENESIS_HASH = "0" * 64
+
+
+def _plain_json(details: dict[str, Any]) -> dict[str, Any]:
+    """Details as plain JSON values, so the hash is the same before and after storage."""
+    plain: dict[str, Any] = json.loads(json.dumps(details, default=str))
+    return plain
 
 
 @attrs.frozen
@@ -27,7 +33,7 @@ class AuditEntry:
     action: str
     target: str
     ip: str | None = None
-    details: dict[str, Any] = attrs.field(factory=dict)
+    details: dict[str, Any] = attrs.field(factory=dict, converter=_plain_json)
     prev_hash: str = GENESIS_HASH
     hash: str = ""
 
@@ -35,7 +41,7 @@ class AuditEntry:
         body = json.dumps(
             {
                 "id": self.id,
-                "at": self.at.isoformat(),
+                "at": self.at.astimezone(UTC).isoformat(),
                 "actor": self.actor,
                 "action": self.action,
                 "target": self.target,

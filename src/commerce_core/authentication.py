@@ -7,6 +7,7 @@ unknown email a dummy hash is verified, so response time does not tell which ema
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import attrs
@@ -62,17 +63,19 @@ class SignedIn:
 DEFAULT_SESSION_POLICY = SessionPolicy()
 
 
-class _DummyHash:
-    """A real hash of a random password, made once per hasher, verified for unknown emails."""
+# A real hash of a random password per hasher, verified for unknown emails so that they cost the
+# same work as a wrong password. Weakly keyed: a new hasher never inherits another one's hash.
+_DUMMY_HASHES: weakref.WeakKeyDictionary[PasswordHasher, str] = weakref.WeakKeyDictionary()
 
-    _cache: dict[int, str] = {}  # noqa: RUF012 - a per-process memo keyed by hasher identity
 
-    @classmethod
-    def for_hasher(cls, hasher: PasswordHasher) -> str:
-        key = id(hasher)
-        if key not in cls._cache:
-            cls._cache[key] = hasher.hash(new_token())
-        return cls._cache[key]
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    try:
+        return _DUMMY_HASHES[hasher]
+    except KeyError:
+        dummy = _DUMMY_HASHES[hasher] = hasher.hash(new_token())
+        return dummy
+    except TypeError:  # a hasher that cannot be weakly referenced: pay for a fresh hash each time
+        return hasher.hash(new_token())
 
 
 def register(
@@ -128,7 +131,7 @@ def log_in(
     with uow:
         user = uow.users.get_by_email(email) if email else None
     if user is None:
-        hasher.verify(_DummyHash.for_hasher(hasher), command.password)
+        hasher.verify(_dummy_hash(hasher), command.password)
         events.emit("auth.login_failed", reason="unknown_email")
         raise AuthenticationFailed()
     if not hasher.verify(user.password_hash, command.password):

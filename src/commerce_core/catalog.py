@@ -17,6 +17,10 @@ from commerce_core.money import Money
 
 __all__ = ["Product", "validate_slug"]
 
+# Bounds that keep every total (50 lines x 100 units x MAX_PRICE) well inside Money's range and
+# stock inside a 32-bit column.
+MAX_PRICE = 10**10
+MAX_STOCK = 10**9
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -43,10 +47,10 @@ class Product:
         errors: list[FieldError] = []
         if not (1 <= len(self.name) <= 200):
             errors.append(FieldError("name", "must be 1 to 200 characters"))
-        if not self.price.is_positive:
-            errors.append(FieldError("price", "must be positive"))
-        if type(self.stock) is not int or self.stock < 0:
-            errors.append(FieldError("stock", "must be a whole number of units, at least 0"))
+        if not (0 < self.price.amount <= MAX_PRICE):
+            errors.append(FieldError("price", f"must be positive and at most {MAX_PRICE}"))
+        if type(self.stock) is not int or not (0 <= self.stock <= MAX_STOCK):
+            errors.append(FieldError("stock", f"must be a whole number of units, 0 to {MAX_STOCK}"))
         if errors:
             raise InvalidInput(errors=errors)
         validate_slug(self.slug)
@@ -70,5 +74,7 @@ class Product:
         """Return held units to sellable stock (payment failed, cancelled or hold expired)."""
         if quantity <= 0:
             raise InvalidInput.for_field("quantity", "must be at least 1")
+        if self.stock + quantity > MAX_STOCK:
+            raise InvalidInput.for_field("stock", f"cannot exceed {MAX_STOCK}")
         self.stock += quantity
         self.updated_at = now

@@ -43,6 +43,8 @@ from commerce_core.views import order_view
 
 __all__ = [
     "DEFAULT_HOLD",
+    "MAX_LINES",
+    "MAX_QUANTITY",
     "CartItem",
     "ConfirmOrder",
     "CreateCheckoutIntent",

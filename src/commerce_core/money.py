@@ -18,7 +18,7 @@ import attrs
 
 from commerce_core.errors import CurrencyMismatch, InvalidMoney
 
-__all__ = ["CURRENCY_EXPONENTS", "Money", "exponent_of"]
+__all__ = ["CURRENCY_EXPONENTS", "MAX_AMOUNT", "Money", "exponent_of"]
 
 # ISO 4217 minor-unit exponents. Anything not listed here is refused rather than guessed.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -103,10 +103,17 @@ def exponent_of(currency: str) -> int:
         raise InvalidMoney(f"unknown currency {currency!r}") from None
 
 
+# Far above any real order, far below a 64-bit column: an absurd amount is a validation error,
+# never a database overflow.
+MAX_AMOUNT = 10**15
+
+
 def _check_amount(_instance: Any, _attribute: Any, value: Any) -> None:
     # bool is an int subclass; True dollars is a bug, not a price.
     if type(value) is not int:
         raise InvalidMoney(f"amount must be an integer number of minor units, not {value!r}")
+    if abs(value) > MAX_AMOUNT:
+        raise InvalidMoney(f"amount must be at most {MAX_AMOUNT} minor units")
 
 
 def _check_currency(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -132,12 +139,13 @@ class Money:
         exponent = exponent_of(currency)
         try:
             value = decimal.Decimal(text)
-        except decimal.InvalidOperation:
+            if not value.is_finite():
+                raise InvalidMoney(f"{text!r} is not a finite amount")
+            scaled = value.scaleb(exponent)
+            whole = scaled == scaled.to_integral_value()
+        except ArithmeticError:  # InvalidOperation, Overflow ('1e999999')
             raise InvalidMoney(f"{text!r} is not a decimal amount") from None
-        if not value.is_finite():
-            raise InvalidMoney(f"{text!r} is not a finite amount")
-        scaled = value.scaleb(exponent)
-        if scaled != scaled.to_integral_value():
+        if not whole:
             raise InvalidMoney(f"{text!r} has more than {exponent} decimal places for {currency}")
         return cls(int(scaled), currency)
 

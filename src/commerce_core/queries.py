@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from commerce_core.audit import verify_chain
 from commerce_core.catalog import Product, validate_slug
 from commerce_core.errors import FieldError, InvalidInput, NotFound
 from commerce_core.ids import new_id
@@ -16,6 +17,7 @@ from commerce_core.views import Page
 
 __all__ = [
     "MAX_PER_PAGE",
+    "AuditVerification",
     "NewProduct",
     "PageRequest",
     "get_order",
@@ -24,6 +26,7 @@ __all__ = [
     "list_orders",
     "list_products",
     "stock_catalog",
+    "verify_audit_log",
 ]
 
 MAX_PER_PAGE = 100
@@ -87,6 +90,21 @@ def get_order(uow: UnitOfWork, user_id: str, order_id: str) -> Order:
 
 
 @attrs.frozen
+class AuditVerification:
+    intact: bool
+    entries: int
+    first_bad_entry: str | None
+
+
+def verify_audit_log(uow: UnitOfWork) -> AuditVerification:
+    """Walk the audit log's hash chain; ``intact`` is False if any entry was altered or removed."""
+    with uow:
+        entries = list(uow.audit.all())
+    intact, first_bad = verify_chain(entries)
+    return AuditVerification(intact, len(entries), first_bad)
+
+
+@attrs.frozen
 class NewProduct:
     slug: str
     name: str
@@ -98,13 +116,17 @@ class NewProduct:
     @classmethod
     def from_primitive(cls, data: dict[str, Any], currency: str) -> NewProduct:
         try:
+            price, stock = data["price"], data["stock"]
+            if type(price) is not int or type(stock) is not int:
+                # 18.99 must not quietly become 18: prices are minor units, stock whole units.
+                raise InvalidInput(f"price and stock of {data.get('slug')!r} must be integers")
             return cls(
                 slug=str(data["slug"]),
                 name=str(data["name"]),
                 description=str(data.get("description", "")),
-                price=Money(int(data["price"]), currency),
+                price=Money(price, currency),
                 image_url=str(data.get("image_url", "")),
-                stock=int(data["stock"]),
+                stock=stock,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput(f"bad product entry {data!r}: {exc}") from None

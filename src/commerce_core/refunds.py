@@ -33,7 +33,9 @@ MAX_REASON = 500
 class RefundOrder:
     actor_id: str
     order_id: str
-    amount: Money | None
+    # Money, or an int of minor units in the order's own currency (what HTTP clients send);
+    # None refunds everything that remains.
+    amount: Money | int | None
     idempotency_key: str
     reason: str = ""
     ip: str | None = None
@@ -63,7 +65,11 @@ def refund_order(
         key=command.idempotency_key,
         request={
             "order_id": command.order_id,
-            "amount": None if command.amount is None else command.amount.to_primitive(),
+            "amount": (
+                command.amount.to_primitive()
+                if isinstance(command.amount, Money)
+                else command.amount
+            ),
             "reason": command.reason,
         },
     )
@@ -140,9 +146,14 @@ def _reserve(
             # A takeover: the same refund, asked again with the same gateway key.
             return resumed, order.intent_id or ""
         now = clock.now()
+        amount = command.amount
+        if amount is not None and not isinstance(amount, Money):
+            if type(amount) is not int:
+                raise InvalidInput.for_field("amount", "must be an integer of minor units")
+            amount = Money(amount, order.currency)
         refund = order.request_refund(
             refund_id=new_id("re"),
-            amount=command.amount,
+            amount=amount,
             reason=command.reason,
             requested_by=command.actor_id,
             now=now,

@@ -1,0 +1,29 @@
+"""The JSON API, one blueprint per area of the shop.
+
+Views parse input, call one use case with the request's ports and render its result; no SQL,
+no gateway call and no business rule lives here. Later milestones (storefront pages, admin
+lists, refresh tokens) add blueprints to ``BLUEPRINTS``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from webapp.api import auth, catalog, checkout, docs, health, orders, payments
+
+__all__ = ["BLUEPRINTS", "register_blueprints"]
+
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    health.bp,
+    docs.bp,
+    auth.bp,
+    catalog.bp,
+    checkout.bp,
+    orders.bp,
+    payments.bp,
+)
+
+
+def register_blueprints(app: Flask) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

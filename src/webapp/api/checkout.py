@@ -1,0 +1,113 @@
+"""Checkout: create a payment intent for a cart, then confirm it.
+
+``confirm`` moves money, so it requires an ``Idempotency-Key``; a replay answers the stored first
+response - same status, same body - with ``Idempotent-Replayed: true``. A decline is a business
+outcome, rendered as a 402 problem that is replayed like any other answer.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from commerce_core import Result
+from commerce_core.checkout import (
+    MAX_LINES,
+    CartItem,
+    ConfirmOrder,
+    CreateCheckoutIntent,
+    confirm_order,
+    create_checkout_intent,
+)
+from webapp.api.responses import json_response, unknown_outcome, with_replay_header
+from webapp.payloads import BodyReader, idempotency_key, json_body
+from webapp.problems import problem_response
+from webapp.request_ports import container, payment_ports
+from webapp.sessions import require_user
+
+__all__ = ["bp"]
+
+bp = Blueprint("checkout", __name__, url_prefix="/api/checkout")
+
+MAX_ID = 255
+
+
+@bp.post("/intent")
+def create_intent() -> Response:
+    user = require_user()
+    key = idempotency_key(required=False)
+    body = BodyReader(json_body())
+    lines = body.objects("items", max_items=MAX_LINES)
+    # Only product ids and quantities are read: a client-sent price or total is ignored.
+    items = tuple(
+        CartItem(
+            product_id=line.text("product_id", min_length=1, max_length=MAX_ID),
+            quantity=line.integer("quantity"),
+        )
+        for line in lines
+    )
+    body.adopt(lines)
+    body.finish()
+    result = create_checkout_intent(
+        CreateCheckoutIntent(user_id=user.id, items=items, idempotency_key=key),
+        **payment_ports(),
+        hold_for=container().hold_for,
+    )
+    return with_replay_header(json_response(result.body, 201), result)
+
+
+@bp.post("/confirm")
+def confirm() -> Response:
+    user = require_user()
+    key = idempotency_key(required=True)
+    assert key is not None  # noqa: S101 - required=True either returns a key or raises
+    body = BodyReader(json_body())
+    intent_id = body.text("intent_id", min_length=1, max_length=MAX_ID)
+    payment_method = body.optional_text("payment_method", max_length=MAX_ID)
+    body.finish()
+    result = confirm_order(
+        ConfirmOrder(
+            user_id=user.id,
+            intent_id=intent_id,
+            payment_method=payment_method,
+            idempotency_key=key,
+        ),
+        **payment_ports(),
+    )
+    return with_replay_header(render_confirmation(result), result)
+
+
+def render_confirmation(result: Result) -> Response:
+    body = result.body
+    order_id = body["order"]["id"]
+    match result.outcome:
+        case "paid":
+            return json_response(body, 201)
+        case "already_paid":
+            return json_response(body, 200)
+        case "requires_action" | "processing":
+            return json_response(body, 202)
+        case "declined":
+            return problem_response(
+                402,
+                "payment_declined",
+                "Payment declined",
+                body.get("message") or "Your card was declined.",
+                extra={"decline_code": body.get("decline_code"), "order_id": order_id},
+            )
+        case "canceled":
+            return problem_response(
+                409,
+                "payment_canceled",
+                "Payment canceled",
+                "the payment was canceled; start a new checkout",
+                extra={"order_id": order_id},
+            )
+        case "not_paid":
+            return problem_response(
+                409,
+                "payment_not_completed",
+                "Order not completed",
+                body.get("detail") or "the payment could not complete the order",
+                extra={"order_id": order_id},
+            )
+    raise unknown_outcome(result)

@@ -1,0 +1,81 @@
+"""The gateway's webhook and staff refunds."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from commerce_core import Result
+from commerce_core.permissions import Permission
+from commerce_core.refunds import MAX_REASON, RefundOrder, refund_order
+from commerce_core.webhooks import handle_gateway_event
+from webapp.api.responses import json_response, unknown_outcome, with_replay_header
+from webapp.csrf import csrf_exempt
+from webapp.payloads import BodyReader, idempotency_key, json_body
+from webapp.problems import problem_response
+from webapp.request_ports import container, payment_ports, request_uow
+from webapp.sessions import permission_required, require_user
+
+__all__ = ["bp"]
+
+bp = Blueprint("payments", __name__, url_prefix="/api/payments")
+
+# Gateway events can outgrow the API's 64 KiB body limit (long line-item metadata).
+WEBHOOK_MAX_BYTES = 1024 * 1024
+
+
+@bp.post("/webhook")
+@csrf_exempt  # no cookies, no session: the gateway authenticates by signing the raw body
+def receive_webhook() -> Response:
+    request.max_content_length = WEBHOOK_MAX_BYTES
+    # The raw bytes, untouched: the signature is over exactly these.
+    payload = request.get_data(cache=False)
+    c = container()
+    event = c.event_parser.parse_event(payload, dict(request.headers))
+    outcome = handle_gateway_event(event, uow=request_uow(), clock=c.clock, events=c.events)
+    # 200 even for duplicates and ignored events: anything else makes the gateway retry.
+    return json_response({"status": outcome.value})
+
+
+@bp.post("/refund")
+@permission_required(Permission.ORDERS_REFUND)
+def refund() -> Response:
+    actor = require_user()
+    key = idempotency_key(required=True)
+    assert key is not None  # noqa: S101 - required=True either returns a key or raises
+    body = BodyReader(json_body())
+    order_id = body.text("order_id", min_length=1, max_length=255)
+    amount = body.optional_amount("amount")
+    reason = body.optional_text("reason", max_length=MAX_REASON) or ""
+    body.finish()
+    result = refund_order(
+        RefundOrder(
+            actor_id=actor.id,
+            order_id=order_id,
+            amount=amount,
+            idempotency_key=key,
+            reason=reason,
+            ip=request.remote_addr,
+        ),
+        **payment_ports(),
+    )
+    return with_replay_header(render_refund(result), result)
+
+
+def render_refund(result: Result) -> Response:
+    match result.outcome:
+        case "succeeded":
+            return json_response(result.body, 201)
+        case "pending":
+            return json_response(result.body, 202)
+        case "failed":
+            return problem_response(
+                502,
+                "refund_failed",
+                "Refund failed",
+                "the payment gateway refused the refund; nothing was refunded",
+                extra={
+                    "refund_id": result.body["refund"]["id"],
+                    "order_id": result.body["order"]["id"],
+                },
+            )
+    raise unknown_outcome(result)

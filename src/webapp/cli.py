@@ -1,0 +1,186 @@
+"""The ``commerce`` command line: serve, migrate, seed, create staff, run jobs, verify the audit log.
+
+Every command reads the same settings as the app (environment variables, ``NAME_FILE``) and
+builds its own container, closed when the command ends.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+
+import click
+
+from commerce_core.accounts import Role
+from commerce_core.authentication import Register, create_staff_user
+from commerce_core.errors import CommerceError, InvalidInput
+from commerce_core.holds import release_expired_holds
+from commerce_core.queries import NewProduct, stock_catalog, verify_audit_log
+from webapp.bootstrap import Container, build_container, configure_process, migrate_database
+from webapp.config import ConfigError, Settings
+
+__all__ = ["cli", "main"]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def _container() -> Iterator[Container]:
+    settings = _settings()
+    configure_process(settings)
+    container = build_container(settings)
+    try:
+        yield container
+    except InvalidInput as exc:
+        details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
+        raise click.ClickException(details) from None
+    except CommerceError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        container.close()
+
+
+@click.group()
+def cli() -> None:
+    """Run and operate the shop."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=int, default=8000, envvar="PORT", show_default=True, help="Or $PORT.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    envvar="WEB_CONCURRENCY",
+    show_default=True,
+    help="Worker processes (or $WEB_CONCURRENCY).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Threads per worker; more than 1 uses gthread workers.",
+)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app with gunicorn."""
+    from webapp.server import CommerceServer, server_options
+
+    settings = _settings()  # fail here, once, rather than in every worker
+    options = server_options(host=host, port=port, workers=workers, threads=threads)
+    click.echo(f"Serving on http://{host}:{port} ({workers} workers, {threads} threads each)")
+    CommerceServer(settings, options).run()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Migrate the database at DATABASE_URL to the latest schema."""
+    migrate_database(_settings())
+    click.echo("Database is up to date.")
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Load the demo catalog (idempotent by slug).")
+def seed(demo: bool) -> None:
+    """Stock the catalog."""
+    if not demo:
+        raise click.UsageError("nothing to seed: pass --demo")
+    data = json.loads(
+        resources.files("webapp").joinpath("demo_catalog.json").read_text(encoding="utf-8")
+    )
+    products = [NewProduct.from_primitive(item, data["currency"]) for item in data["products"]]
+    with _container() as container:
+        added = stock_catalog(container.new_uow(), container.clock, products)
+    click.echo(f"Added {added} products ({len(products) - added} were already in the catalog).")
+
+
+@cli.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", show_default=True)
+def create_admin(email: str, name: str) -> None:
+    """Create EMAIL as an admin (or promote it); the password is read from stdin."""
+    password = _read_password()
+    with _container() as c:
+        user = create_staff_user(
+            Register(email=email, password=password, name=name, role=Role.ADMIN),
+            uow=c.new_uow(),
+            hasher=c.hasher,
+            clock=c.clock,
+            events=c.events,
+        )
+    click.echo(f"Admin {user.id} is ready; its other sessions were ended.")
+
+
+def _read_password() -> str:
+    # sys.stdin rather than click.get_text_stream, which Click 8.2+ deprecates.
+    stdin = sys.stdin
+    if stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise click.ClickException("the passwords do not match")
+    else:
+        # Piped: the first line is the password (no echo, no shell history).
+        password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password given on stdin")
+    return password
+
+
+@cli.group()
+def jobs() -> None:
+    """Periodic jobs (run them from cron or a scheduler)."""
+
+
+@jobs.command("release-expired-holds")
+def release_holds() -> None:
+    """Cancel expired unpaid orders and give their stock back. Exits 1 if some failed."""
+    with _container() as c:
+        report = release_expired_holds(
+            uow=c.new_uow(), gateway=c.gateway, clock=c.clock, events=c.events
+        )
+    click.echo(f"released={report.released} settled={report.settled} failed={report.failed}")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command()
+def verify() -> None:
+    """Check the audit log's hash chain. Exits 1 if it is broken."""
+    with _container() as c:
+        report = verify_audit_log(c.new_uow())
+    if not report.intact:
+        click.echo(
+            f"Audit log BROKEN at entry {report.first_bad_entry} ({report.entries} entries).",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"Audit log intact: {report.entries} entries.")
+
+
+def main() -> None:
+    cli(prog_name="commerce")

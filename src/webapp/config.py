@@ -1,0 +1,202 @@
+"""Settings: 12-factor configuration from environment variables.
+
+Every variable ``NAME`` may instead be given as ``NAME_FILE``, the path of a file holding the value
+(Docker and Kubernetes secrets); the file's contents are stripped. Setting both is an error, since
+silently preferring one would hide a misconfiguration.
+
+``APP_ENV=production`` refuses to start with a missing or default secret, the ``fake`` gateway or
+SQLite, and the error names every setting that is wrong, so an operator fixes them in one go.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import attrs
+
+__all__ = [
+    "DEV_SECRET_KEY",
+    "DEV_WEBHOOK_SECRET",
+    "ConfigError",
+    "Settings",
+]
+
+# Public on purpose: they are only fit for a laptop, and production refuses them by value.
+DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S105
+DEV_WEBHOOK_SECRET = "whsec_dev_insecure_webhook_secret_for_the_fake_gateway"  # noqa: S105
+
+APP_ENVS = ("development", "production", "test")
+AVAILABLE_GATEWAYS = ("fake",)
+LATER_GATEWAYS = ("stripe", "paypal", "razorpay")
+# Storages of the `limits` library that support the moving-window strategy we will use.
+RATE_LIMIT_SCHEMES = (
+    "memory",
+    "redis",
+    "rediss",
+    "redis+unix",
+    "redis+sentinel",
+    "redis+cluster",
+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_PRODUCTION_SECRET_LENGTH = 32
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; ``settings`` names the variables at fault."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        self.settings = tuple(self.problems)
+        lines = "; ".join(f"{name}: {message}" for name, message in self.problems.items())
+        super().__init__(f"invalid configuration - {lines}")
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Everything the app reads from its environment, validated once at start-up."""
+
+    app_env: str = "development"
+    database_url: str = "sqlite:///./var/commerce.db"
+    secret_key: str = DEV_SECRET_KEY
+    payment_gateway: str = "fake"
+    stripe_webhook_secret: str = DEV_WEBHOOK_SECRET
+    stripe_secret_key: str | None = None
+    rate_limit_storage: str = "memory://"
+    sentry_dsn: str | None = None
+    trusted_proxies: int = 0
+    public_url: str = "http://127.0.0.1:8000"
+    hold_minutes: int = 15
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Variable name for each field, used by ``from_env`` and in error messages.
+    VARIABLES: ClassVar[dict[str, str]] = {
+        "app_env": "APP_ENV",
+        "database_url": "DATABASE_URL",
+        "secret_key": "SECRET_KEY",
+        "payment_gateway": "PAYMENT_GATEWAY",
+        "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
+        "stripe_secret_key": "STRIPE_SECRET_KEY",
+        "rate_limit_storage": "RATE_LIMIT_STORAGE",
+        "sentry_dsn": "SENTRY_DSN",
+        "trusted_proxies": "TRUSTED_PROXIES",
+        "public_url": "PUBLIC_URL",
+        "hold_minutes": "HOLD_MINUTES",
+        "log_level": "LOG_LEVEL",
+        "log_json": "LOG_JSON",
+    }
+
+    def __attrs_post_init__(self) -> None:
+        problems = self._problems()
+        if problems:
+            raise ConfigError(problems)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``environ`` (default ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        raw: dict[str, str] = {}
+        problems: dict[str, str] = {}
+        for field, name in cls.VARIABLES.items():
+            try:
+                value = _read_variable(env, name)
+            except ConfigError as exc:
+                problems.update(exc.problems)
+                continue
+            if value is not None:
+                raw[field] = value
+        values: dict[str, Any] = dict(raw)
+        for field in ("trusted_proxies", "hold_minutes"):
+            if field in raw:
+                try:
+                    values[field] = int(raw[field])
+                except ValueError:
+                    problems[cls.VARIABLES[field]] = f"must be a whole number, not {raw[field]!r}"
+        if "log_json" in raw:
+            flag = raw["log_json"].lower()
+            if flag not in _TRUE + _FALSE:
+                problems["LOG_JSON"] = "must be true or false"
+            values["log_json"] = flag in _TRUE
+        if "log_level" in raw:
+            values["log_level"] = raw["log_level"].upper()
+        for field in ("stripe_secret_key", "sentry_dsn"):
+            if values.get(field) == "":
+                values[field] = None  # an empty optional variable means "not set"
+        if problems:
+            raise ConfigError(problems)
+        return cls(**values)
+
+    def _problems(self) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        if self.app_env not in APP_ENVS:
+            problems["APP_ENV"] = f"must be one of {', '.join(APP_ENVS)}"
+        if self.payment_gateway in LATER_GATEWAYS:
+            problems["PAYMENT_GATEWAY"] = (
+                f"{self.payment_gateway!r} is not yet available in this release; use 'fake'"
+            )
+        elif self.payment_gateway not in AVAILABLE_GATEWAYS:
+            problems["PAYMENT_GATEWAY"] = f"unknown gateway {self.payment_gateway!r}"
+        if not self.database_url.strip():
+            problems["DATABASE_URL"] = "must not be empty"
+        if urlsplit(self.rate_limit_storage).scheme not in RATE_LIMIT_SCHEMES:
+            problems["RATE_LIMIT_STORAGE"] = (
+                f"must be a URI with one of the schemes {', '.join(RATE_LIMIT_SCHEMES)}"
+            )
+        if not 0 <= self.trusted_proxies <= 10:
+            problems["TRUSTED_PROXIES"] = "must be 0 to 10 hops"
+        if not 1 <= self.hold_minutes <= 24 * 60:
+            problems["HOLD_MINUTES"] = "must be 1 to 1440 minutes"
+        if self.log_level not in LOG_LEVELS:
+            problems["LOG_LEVEL"] = f"must be one of {', '.join(LOG_LEVELS)}"
+        public = urlsplit(self.public_url)
+        if public.scheme not in ("http", "https") or not public.netloc:
+            problems["PUBLIC_URL"] = "must be an absolute http(s) URL"
+        if not self.secret_key:
+            problems["SECRET_KEY"] = "must not be empty"  # noqa: S105 - a message, not a secret
+        if self.is_production:
+            problems.update(self._production_problems())
+        return problems
+
+    def _production_problems(self) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH:
+            problems["SECRET_KEY"] = (
+                f"production needs a random secret of at least {MIN_PRODUCTION_SECRET_LENGTH} "
+                "characters, not the development default"
+            )
+        if self.stripe_webhook_secret in ("", DEV_WEBHOOK_SECRET):
+            problems["STRIPE_WEBHOOK_SECRET"] = "production needs the real signing secret"  # noqa: S105
+        if self.payment_gateway == "fake":
+            problems["PAYMENT_GATEWAY"] = (
+                "the fake gateway takes no money; production needs a real one"
+            )
+        if self.is_sqlite:
+            problems["DATABASE_URL"] = "production needs PostgreSQL, not SQLite"
+        return problems
+
+
+def _read_variable(env: Mapping[str, str], name: str) -> str | None:
+    direct = env.get(name)
+    path = env.get(f"{name}_FILE")
+    if direct is not None and path is not None:
+        raise ConfigError({name: f"set either {name} or {name}_FILE, not both"})
+    if path is None:
+        return None if direct is None else direct.strip()
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError({f"{name}_FILE": f"cannot read {path}: {exc.strerror}"}) from None

@@ -1,0 +1,355 @@
+"""The OpenAPI 3.1 description of the JSON API, as plain data.
+
+A test checks it against ``app.url_map`` in both directions, so a route cannot be added or
+removed without this document following.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from webapp.openapi_components import (
+    ANON_CSRF,
+    AUTHENTICATED,
+    COMMON,
+    IDEMPOTENCY_KEY,
+    JSON,
+    NULLABLE_STRING,
+    PAGING,
+    SCHEMAS,
+    SESSION,
+    SESSION_CSRF,
+    STRING,
+    UNSAFE,
+    VALIDATION,
+    body,
+    json_content,
+    object_schema,
+    problem,
+    ref,
+)
+
+__all__ = ["openapi_spec"]
+
+_AUTH_PATHS: dict[str, Any] = {
+    "/api/auth/csrf": {
+        "get": {
+            "summary": "Get a CSRF token (sets the csrf_token cookie, and a pre-login id)",
+            "tags": ["auth"],
+            "responses": {
+                "200": json_content(object_schema(["csrf_token"], csrf_token=STRING), "The token"),
+                **COMMON,
+            },
+        }
+    },
+    "/api/auth/register": {
+        "post": {
+            "summary": "Create a customer account and sign in",
+            "tags": ["auth"],
+            "security": ANON_CSRF,
+            "requestBody": body(
+                object_schema(
+                    ["email", "password", "name"],
+                    email=STRING,
+                    password={"type": "string", "minLength": 12, "maxLength": 128},
+                    name=STRING,
+                )
+            ),
+            "responses": {
+                "201": json_content(ref("UserEnvelope"), "Registered and signed in"),
+                "409": problem("email_taken"),
+                **VALIDATION,
+                **UNSAFE,
+            },
+        }
+    },
+    "/api/auth/login": {
+        "post": {
+            "summary": "Sign in (a new session id every time)",
+            "tags": ["auth"],
+            "security": ANON_CSRF,
+            "requestBody": body(
+                object_schema(["email", "password"], email=STRING, password=STRING)
+            ),
+            "responses": {
+                "200": json_content(ref("UserEnvelope"), "Signed in"),
+                "401": problem("invalid_credentials (same body for every reason)"),
+                **VALIDATION,
+                **UNSAFE,
+            },
+        }
+    },
+    "/api/auth/logout": {
+        "post": {
+            "summary": "End the session on the server and clear the cookies",
+            "tags": ["auth"],
+            "security": SESSION_CSRF,
+            "responses": {"204": {"description": "Signed out"}, **UNSAFE},
+        }
+    },
+    "/api/auth/me": {
+        "get": {
+            "summary": "The signed-in user",
+            "tags": ["auth"],
+            "security": SESSION,
+            "responses": {
+                "200": json_content(ref("UserEnvelope"), "The user"),
+                **AUTHENTICATED,
+                **COMMON,
+            },
+        }
+    },
+}
+
+_SHOP_PATHS: dict[str, Any] = {
+    "/api/products": {
+        "get": {
+            "summary": "Browse the catalog (public, cacheable, ETag)",
+            "tags": ["catalog"],
+            "parameters": [
+                *PAGING,
+                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+            ],
+            "responses": {
+                "200": json_content(ref("ProductPage"), "A page of products"),
+                "304": {"description": "Not modified (If-None-Match)"},
+                **VALIDATION,
+                **COMMON,
+            },
+        }
+    },
+    "/api/products/{slug}": {
+        "get": {
+            "summary": "One product",
+            "tags": ["catalog"],
+            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": STRING}],
+            "responses": {
+                "200": json_content(ref("Product"), "The product"),
+                "304": {"description": "Not modified (If-None-Match)"},
+                "404": problem("not_found"),
+                **COMMON,
+            },
+        }
+    },
+    "/api/checkout/intent": {
+        "post": {
+            "summary": "Price the cart on the server, hold its stock, create the payment intent",
+            "tags": ["checkout"],
+            "security": SESSION_CSRF,
+            "parameters": [{**IDEMPOTENCY_KEY, "required": False}],
+            "requestBody": body(
+                object_schema(
+                    ["items"],
+                    items={
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 50,
+                        "items": object_schema(
+                            ["product_id", "quantity"],
+                            product_id=STRING,
+                            quantity={"type": "integer", "minimum": 1, "maximum": 100},
+                        ),
+                    },
+                )
+            ),
+            "responses": {
+                "201": json_content(ref("CheckoutIntent"), "Order awaiting payment"),
+                "409": problem("out_of_stock, idempotency_in_progress"),
+                **AUTHENTICATED,
+                **VALIDATION,
+                **UNSAFE,
+                "502": problem("payment_gateway_error"),
+                "503": problem("payment_gateway_unavailable"),
+            },
+        }
+    },
+    "/api/checkout/confirm": {
+        "post": {
+            "summary": "Confirm the payment of one's own order (idempotent)",
+            "tags": ["checkout"],
+            "security": SESSION_CSRF,
+            "parameters": [IDEMPOTENCY_KEY],
+            "requestBody": body(
+                object_schema(["intent_id"], intent_id=STRING, payment_method=NULLABLE_STRING)
+            ),
+            "responses": {
+                "200": json_content(ref("OrderEnvelope"), "Already paid"),
+                "201": json_content(ref("OrderEnvelope"), "Paid"),
+                "202": json_content(ref("PendingPayment"), "requires_action or processing"),
+                "400": problem("idempotency_key_required, malformed_json"),
+                "402": problem("payment_declined (decline_code, order_id)"),
+                "404": problem("not_found"),
+                "409": problem("order_not_payable, payment_canceled, idempotency_in_progress"),
+                "422": problem("validation_error, idempotency_key_reused", "ValidationProblem"),
+                **AUTHENTICATED,
+                "403": problem("csrf_failed"),
+                "413": COMMON["413"],
+                "415": COMMON["415"],
+                "500": COMMON["500"],
+                "502": problem("payment_gateway_error"),
+                "503": problem("payment_gateway_unavailable"),
+            },
+        }
+    },
+    "/api/orders": {
+        "get": {
+            "summary": "One's own orders",
+            "tags": ["orders"],
+            "security": SESSION,
+            "parameters": PAGING,
+            "responses": {
+                "200": json_content(ref("OrderPage"), "A page of orders"),
+                **AUTHENTICATED,
+                **VALIDATION,
+                **COMMON,
+            },
+        }
+    },
+    "/api/orders/{order_id}": {
+        "get": {
+            "summary": "One of one's own orders (others' are 404)",
+            "tags": ["orders"],
+            "security": SESSION,
+            "parameters": [{"name": "order_id", "in": "path", "required": True, "schema": STRING}],
+            "responses": {
+                "200": json_content(ref("OrderEnvelope"), "The order"),
+                "404": problem("not_found"),
+                **AUTHENTICATED,
+                **COMMON,
+            },
+        }
+    },
+}
+
+_PAYMENT_PATHS: dict[str, Any] = {
+    "/api/payments/webhook": {
+        "post": {
+            "summary": "Gateway events (signed; Stripe-Signature). No session, no CSRF",
+            "tags": ["payments"],
+            "security": [{"gatewaySignature": []}],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"type": "object"}}}},
+            "responses": {
+                "200": json_content(
+                    object_schema(
+                        ["status"],
+                        status={"enum": ["processed", "duplicate", "ignored", "rejected"]},
+                    ),
+                    "Accepted",
+                ),
+                "400": problem("invalid_webhook"),
+                "413": COMMON["413"],
+                "500": COMMON["500"],
+            },
+        }
+    },
+    "/api/payments/refund": {
+        "post": {
+            "summary": "Refund a paid order, fully or partly (permission orders:refund)",
+            "tags": ["payments"],
+            "security": SESSION_CSRF,
+            "parameters": [IDEMPOTENCY_KEY],
+            "requestBody": body(
+                object_schema(
+                    ["order_id"],
+                    order_id=STRING,
+                    amount={
+                        "description": "minor units of the order's currency, or Money; "
+                        "default: all that remains",
+                        "oneOf": [{"type": "integer", "minimum": 1}, ref("Money")],
+                    },
+                    reason={"type": "string", "maxLength": 500},
+                )
+            ),
+            "responses": {
+                "201": json_content(ref("RefundResult"), "Refunded"),
+                "202": json_content(ref("RefundResult"), "Pending at the gateway"),
+                "404": problem("not_found"),
+                "409": problem("order_not_refundable, idempotency_in_progress"),
+                "422": problem(
+                    "refund_exceeds_captured, idempotency_key_reused, validation_error",
+                    "ValidationProblem",
+                ),
+                **AUTHENTICATED,
+                **UNSAFE,
+                "502": problem("refund_failed, payment_gateway_error"),
+                "503": problem("payment_gateway_unavailable"),
+            },
+        }
+    },
+}
+
+_OPERATIONS_PATHS: dict[str, Any] = {
+    "/healthz": {
+        "get": {
+            "summary": "Liveness (no dependencies touched)",
+            "tags": ["operations"],
+            "responses": {"200": json_content(object_schema(["status"], status=STRING), "Alive")},
+        }
+    },
+    "/readyz": {
+        "get": {
+            "summary": "Readiness (the database answers)",
+            "tags": ["operations"],
+            "responses": {
+                "200": json_content(object_schema(["status"], status=STRING), "Ready"),
+                "503": problem("not_ready"),
+            },
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "tags": ["operations"],
+            "responses": {"200": json_content({"type": "object"}, "OpenAPI 3.1")},
+        }
+    },
+}
+
+
+def openapi_spec() -> dict[str, Any]:
+    """A fresh copy each call, so no caller can alter what the next one is served."""
+    return copy.deepcopy(_spec())
+
+
+def _spec() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Commerce API",
+            "version": "0.1.0",
+            "description": (
+                "Errors are RFC 9457 problem details with a stable `code`. Every state-changing "
+                "request except the webhook needs the X-CSRF-Token header (from GET "
+                "/api/auth/csrf). Money is {amount (integer minor units), currency}."
+            ),
+        },
+        "paths": {**_OPERATIONS_PATHS, **_AUTH_PATHS, **_SHOP_PATHS, **_PAYMENT_PATHS},
+        "components": {
+            "schemas": SCHEMAS,
+            "parameters": {
+                "IdempotencyKey": {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "description": "Reuse it on retry: the first response is replayed.",
+                }
+            },
+            "securitySchemes": {
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "__Host-session in production",
+                },
+                "csrfHeader": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRF-Token",
+                    "description": "equal to the csrf_token cookie (__Host-csrf_token in production)",
+                },
+                "gatewaySignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
+            },
+        },
+    }

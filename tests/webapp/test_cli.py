@@ -1,0 +1,137 @@
+"""The `commerce` command line against a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from importlib import resources
+
+import attrs
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import update
+
+from adapters.sql.tables import audit_log
+from tests.webapp.browser import Shopper
+from tests.webapp.conftest import Catalog
+from webapp.app import create_app
+from webapp.bootstrap import Container
+from webapp.cli import cli
+from webapp.config import Settings
+
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    return CliRunner()
+
+
+@pytest.fixture
+def app_for_cli(settings: Settings, container: Container) -> Shopper:
+    return Shopper(create_app(settings, container=container).test_client())
+
+
+def test_db_upgrade_then_seed_demo_is_idempotent(runner: CliRunner) -> None:
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+
+    first = runner.invoke(cli, ["seed", "--demo"])
+    again = runner.invoke(cli, ["seed", "--demo"])
+
+    assert first.exit_code == 0, first.output
+    assert "Added 14 products" in first.output
+    assert "Added 0 products (14 were already" in again.output
+
+
+def test_seed_without_demo_is_a_usage_error(runner: CliRunner) -> None:
+    assert runner.invoke(cli, ["seed"]).exit_code == 2
+
+
+def test_the_demo_catalog_is_one_currency_with_images_and_some_scarce_stock() -> None:
+    package = resources.files("webapp")
+    data = json.loads(package.joinpath("demo_catalog.json").read_text(encoding="utf-8"))
+    products = data["products"]
+
+    assert data["currency"] == "USD"
+    assert len(products) >= 12
+    assert len({p["slug"] for p in products}) == len(products)
+    assert all(type(p["price"]) is int and p["price"] > 0 for p in products)
+    assert sum(1 <= p["stock"] <= 3 for p in products) >= 3
+    for product in products:
+        assert product["image_url"] == f"/static/products/{product['slug']}.svg"
+        image = package.joinpath("static", "products", f"{product['slug']}.svg")
+        assert image.read_text(encoding="utf-8").lstrip().startswith("<svg")
+
+
+def test_create_admin_reads_the_password_from_stdin_and_the_admin_can_log_in(
+    runner: CliRunner, app_for_cli: Shopper
+) -> None:
+    result = runner.invoke(
+        cli, ["users", "create-admin", "boss@example.com"], input=ADMIN_PASSWORD + "\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert ADMIN_PASSWORD not in result.output
+    login = app_for_cli.log_in("boss@example.com", ADMIN_PASSWORD)
+    assert login.get_json()["user"]["role"] == "admin"
+
+
+def test_create_admin_refuses_a_weak_password(runner: CliRunner, app_for_cli: Shopper) -> None:
+    result = runner.invoke(cli, ["users", "create-admin", "boss@example.com"], input="short\n")
+
+    assert result.exit_code == 1
+    assert "password" in result.output
+
+
+def test_release_expired_holds_gives_the_stock_back(
+    runner: CliRunner, settings: Settings, container: Container, catalog: Catalog
+) -> None:
+    # Holds that expire the moment they are made: the job finds one to release.
+    app = create_app(settings, container=attrs.evolve(container, hold_for=timedelta(0)))
+    shopper = Shopper(app.test_client())
+    shopper.register()
+    intent = shopper.intent(catalog.lamp)
+
+    result = runner.invoke(cli, ["jobs", "release-expired-holds"])
+
+    assert result.exit_code == 0, result.output
+    assert "released=1 settled=0 failed=0" in result.output
+    order = shopper.get(f"/api/orders/{intent['order_id']}").get_json()["order"]
+    assert order["status"] == "cancelled"
+
+
+def test_audit_verify_passes_an_intact_chain_and_fails_a_tampered_one(
+    runner: CliRunner, container: Container, admin: Shopper, shopper: Shopper, catalog: Catalog
+) -> None:
+    shopper.register()
+    order = shopper.buy(catalog.mug)
+    assert (
+        admin.post("/api/payments/refund", {"order_id": order["id"]}, key="audit").status_code
+        == 201
+    )
+
+    intact = runner.invoke(cli, ["audit", "verify"])
+    assert container.engine is not None
+    with container.engine.begin() as connection:
+        connection.execute(update(audit_log).values(ip="203.0.113.99"))
+    broken = runner.invoke(cli, ["audit", "verify"])
+
+    assert intact.exit_code == 0, intact.output
+    assert "intact" in intact.output
+    assert broken.exit_code == 1
+    assert "BROKEN" in broken.output
+
+
+def test_a_bad_configuration_is_reported_without_a_traceback(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAYMENT_GATEWAY", "stripe")
+
+    result = runner.invoke(cli, ["db", "upgrade"])
+
+    assert result.exit_code == 1
+    assert "PAYMENT_GATEWAY" in result.output
+    assert "not yet available" in result.output
+    assert "Traceback" not in result.output

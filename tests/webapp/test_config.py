@@ -1,0 +1,113 @@
+"""Settings from the environment: defaults for a laptop, secrets from files, production guards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+from flask import request
+
+from webapp.app import create_app
+from webapp.bootstrap import Container
+from webapp.config import DEV_SECRET_KEY, ConfigError, Settings
+
+PRODUCTION_SECRET = "s" * 48
+
+
+def test_an_empty_environment_gives_laptop_defaults() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.app_env == "development"
+    assert settings.database_url == "sqlite:///./var/commerce.db"
+    assert settings.payment_gateway == "fake"
+    assert settings.secret_key == DEV_SECRET_KEY
+    assert settings.stripe_webhook_secret.startswith("whsec_dev_")
+    assert settings.rate_limit_storage == "memory://"
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert (settings.trusted_proxies, settings.hold_minutes) == (0, 15)
+    assert settings.sentry_dsn is None
+
+
+def test_every_variable_can_come_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret_key"
+    secret.write_text("  from-a-docker-secret\n")
+
+    settings = Settings.from_env({"SECRET_KEY_FILE": str(secret), "HOLD_MINUTES": "30"})
+
+    assert settings.secret_key == "from-a-docker-secret"
+    assert settings.hold_minutes == 30
+
+
+def test_a_variable_set_twice_or_an_unreadable_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as both:
+        Settings.from_env({"SECRET_KEY": "a", "SECRET_KEY_FILE": str(tmp_path / "x")})
+    with pytest.raises(ConfigError) as missing:
+        Settings.from_env({"SECRET_KEY_FILE": str(tmp_path / "absent")})
+
+    assert both.value.settings == ("SECRET_KEY",)
+    assert missing.value.settings == ("SECRET_KEY_FILE",)
+
+
+def test_malformed_values_are_named() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(
+            {
+                "TRUSTED_PROXIES": "one",
+                "LOG_JSON": "maybe",
+                "RATE_LIMIT_STORAGE": "carrier-pigeon://loft",
+            }
+        )
+    with pytest.raises(ConfigError) as more:
+        Settings.from_env({"APP_ENV": "staging", "LOG_LEVEL": "loud", "PUBLIC_URL": "shop"})
+
+    assert set(error.value.settings) == {"TRUSTED_PROXIES", "LOG_JSON"}
+    assert set(more.value.settings) == {"APP_ENV", "LOG_LEVEL", "PUBLIC_URL"}
+    with pytest.raises(ConfigError, match="RATE_LIMIT_STORAGE"):
+        Settings.from_env({"RATE_LIMIT_STORAGE": "carrier-pigeon://loft"})
+    assert Settings.from_env({"RATE_LIMIT_STORAGE": "redis://cache:6379/0"}).rate_limit_storage
+
+
+@pytest.mark.parametrize("gateway", ["stripe", "paypal", "razorpay"])
+def test_real_gateways_are_refused_as_not_yet_available(gateway: str) -> None:
+    with pytest.raises(ConfigError, match="not yet available") as error:
+        Settings.from_env({"PAYMENT_GATEWAY": gateway})
+
+    assert error.value.settings == ("PAYMENT_GATEWAY",)
+
+
+def test_production_refuses_default_secrets_the_fake_gateway_and_sqlite() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"APP_ENV": "production"})
+
+    assert set(error.value.settings) == {
+        "SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "PAYMENT_GATEWAY",
+        "DATABASE_URL",
+    }
+    assert "SECRET_KEY" in str(error.value)
+
+
+def test_production_refuses_a_short_secret_key_by_name() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings(
+            app_env="production",
+            secret_key="short",
+            stripe_webhook_secret="whsec_live_" + "x" * 24,
+            database_url="postgresql+psycopg://shop@db/shop",
+        )
+
+    # The gateway is wrong too: only `fake` exists in this release, and production refuses it.
+    assert set(error.value.settings) == {"SECRET_KEY", "PAYMENT_GATEWAY"}
+
+
+def test_trusted_proxies_take_the_client_address_from_the_right_of_x_forwarded_for(
+    settings: Settings, container: Container
+) -> None:
+    app = create_app(attrs.evolve(settings, trusted_proxies=1), container=container)
+    app.add_url_rule("/whoami", "whoami", lambda: request.remote_addr or "")
+
+    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
+
+    assert response.get_data(as_text=True) == "203.0.113.7"
