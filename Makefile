@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
+# The fake gateway posts its webhooks here; follow PORT unless told otherwise.
+export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test lint typecheck architecture pytest bench clean
 
