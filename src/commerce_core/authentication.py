@@ -142,10 +142,15 @@ def log_in(
         raise AuthenticationFailed()
     now = clock.now()
     token = new_token()
+    rehashed = hasher.hash(command.password) if hasher.needs_rehash(user.password_hash) else None
     with uow:
-        if hasher.needs_rehash(user.password_hash):
-            user.password_hash = hasher.hash(command.password)
-            uow.users.save(user)
+        fresh = uow.users.get(user.id) if rehashed else None
+        # Re-read: a role change or disable that landed during the slow verify must not be
+        # written back over; only the hash changes, and only if nobody changed it meanwhile.
+        if fresh is not None and rehashed and fresh.password_hash == user.password_hash:
+            fresh.password_hash = rehashed
+            uow.users.save(fresh)
+            user = fresh
         uow.sessions.add(Session(hash_token(token), user.id, now, now))
         uow.commit()
     events.emit("auth.logged_in", user_id=user.id)
@@ -160,15 +165,15 @@ def resolve_session(
         return None
     now = clock.now()
     with uow:
-        session = uow.sessions.get(hash_token(token))
-        if session is None:
+        found = uow.sessions.get_with_user(hash_token(token))
+        if found is None:
             return None
+        session, user = found
         if not session.is_live(now, policy):
             uow.sessions.delete(session.token_hash)
             uow.commit()
             return None
-        user = uow.users.get(session.user_id)
-        if user is None or not user.is_active:
+        if not user.is_active:
             return None
         if session.needs_touch(now, policy):
             session.last_seen_at = now

@@ -32,6 +32,7 @@ from commerce_core.errors import (
     GatewayError,
     InvalidInput,
     NotFound,
+    OrderNotPayable,
 )
 from commerce_core.ids import new_id
 from commerce_core.money import Money
@@ -141,7 +142,9 @@ def create_checkout_intent(
         if replay is not None:
             return replay
     try:
-        order = _place_order(command.user_id, wanted, uow, gateway, clock, hold_for)
+        order = _resumed_order(uow, idem) or _place_order(
+            command.user_id, wanted, uow, gateway, clock, hold_for, idem
+        )
     except CommerceError:
         if idem is not None:
             idem.abandon()
@@ -176,6 +179,18 @@ def create_checkout_intent(
     return result
 
 
+def _resumed_order(uow: UnitOfWork, idem: IdempotentRequest | None) -> Order | None:
+    """On a takeover of an abandoned request, the order the first attempt placed (if it got
+    that far): resuming it - same gateway key, same intent - avoids a second order and hold."""
+    if idem is None or idem.record.resource_id is None:
+        return None
+    with uow:
+        order = uow.orders.get(idem.record.resource_id)
+    if order is None or not order.is_payable:
+        raise OrderNotPayable("the checkout this key started has ended; use a new key")
+    return order
+
+
 def _place_order(
     user_id: str,
     wanted: Counter[str],
@@ -183,6 +198,7 @@ def _place_order(
     gateway: PaymentGateway,
     clock: Clock,
     hold_for: timedelta,
+    idem: IdempotentRequest | None,
 ) -> Order:
     now = clock.now()
     with uow:
@@ -212,6 +228,9 @@ def _place_order(
         )
         take_for_lines(uow, lines, now)
         uow.orders.add(order)
+        if idem is not None:
+            idem.record.resource_id = order.id
+            uow.idempotency.save(idem.record)
         uow.commit()
     return order
 

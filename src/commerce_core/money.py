@@ -137,17 +137,29 @@ class Money:
     def parse(cls, text: str, currency: str) -> Money:
         """Parse a decimal string such as ``"19.99"``; more digits than the currency has are refused."""
         exponent = exponent_of(currency)
+        if not isinstance(text, str):
+            # Decimal(True) is 1 and Decimal(0.5) is 0.5: exactly what Money refuses.
+            raise InvalidMoney(f"an amount to parse must be text, not {type(text).__name__}")
+        if len(text) > 64:
+            raise InvalidMoney("amount text is too long")
         try:
             value = decimal.Decimal(text)
-            if not value.is_finite():
-                raise InvalidMoney(f"{text!r} is not a finite amount")
-            scaled = value.scaleb(exponent)
-            whole = scaled == scaled.to_integral_value()
-        except ArithmeticError:  # InvalidOperation, Overflow ('1e999999')
+        except ArithmeticError:
             raise InvalidMoney(f"{text!r} is not a decimal amount") from None
-        if not whole:
+        if not value.is_finite():
+            raise InvalidMoney(f"{text!r} is not a finite amount")
+        # Decide on the digits themselves, never through the ambient decimal context, which
+        # would round a long amount (28 significant digits) before we could refuse it.
+        sign_digits = value.as_tuple()
+        significant = "".join(map(str, sign_digits.digits)).rstrip("0")
+        trailing_zeros = len(sign_digits.digits) - len(significant)
+        smallest_place = int(sign_digits.exponent) + trailing_zeros
+        if significant and smallest_place < -exponent:
             raise InvalidMoney(f"{text!r} has more than {exponent} decimal places for {currency}")
-        return cls(int(scaled), currency)
+        if value.adjusted() > 20:
+            raise InvalidMoney(f"amount must be at most {MAX_AMOUNT} minor units")
+        minor = int(value.scaleb(exponent, decimal.Context(prec=100)))
+        return cls(minor, currency)
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):

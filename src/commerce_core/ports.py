@@ -49,9 +49,14 @@ class Clock(Protocol):
 
 class PaymentGateway(Protocol):
     """A payment provider. Every call carries an idempotency key derived from our own operation
-    ids, so a retried call never charges or refunds twice. Raises ``GatewayUnavailable`` when the
-    provider cannot be reached, ``GatewayError`` when it refuses; a decline is not an error but an
-    intent with ``decline_code`` set."""
+    ids, so a retried call never charges or refunds twice. A decline is not an error but an
+    intent with ``decline_code`` set.
+
+    Errors: ``GatewayError`` means the provider definitively refused and did nothing (unknown
+    intent, amount over what remains, canceled intent). Anything whose outcome is unknown or
+    temporary - unreachable, timed out, 5xx, rate limited, "a request with this idempotency key
+    is in flight" (Stripe's 409) - must be ``GatewayUnavailable``: the core then keeps the
+    operation reserved and retries it with the same key, instead of treating it as not done."""
 
     name: str
 
@@ -170,6 +175,11 @@ class SessionRepository(Protocol):
 
     def get(self, token_hash: str) -> Session | None: ...
 
+    def get_with_user(self, token_hash: str) -> tuple[Session, User] | None:
+        """The session and its user in one read (every signed-in request makes it); ``None``
+        if either is missing - a session whose user is gone is as good as none."""
+        ...
+
     def save(self, session: Session) -> None: ...
 
     def delete(self, token_hash: str) -> None: ...
@@ -188,13 +198,21 @@ class AuditLog(Protocol):
 
 
 class UnitOfWork(Protocol):
-    products: ProductRepository
-    orders: OrderRepository
-    idempotency: IdempotencyRepository
-    events: ProcessedEventRepository
-    users: UserRepository
-    sessions: SessionRepository
-    audit: AuditLog
+    # Read-only properties, so an implementation may hand out its own repository types.
+    @property
+    def products(self) -> ProductRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def events(self) -> ProcessedEventRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> Self: ...
 

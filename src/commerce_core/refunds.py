@@ -9,13 +9,20 @@ its amount reserved and a retry with the same key resumes it with the same gatew
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from commerce_core._idempotent import IdempotentRequest, Result
 from commerce_core.audit import AuditEntry
-from commerce_core.errors import CommerceError, InvalidInput, NotFound
+from commerce_core.errors import (
+    CommerceError,
+    GatewayError,
+    GatewayUnavailable,
+    InvalidInput,
+    NotFound,
+)
 from commerce_core.ids import new_id
 from commerce_core.money import Money
 from commerce_core.orders import Order, Refund
@@ -83,11 +90,19 @@ def refund_order(
         idem.abandon()
         raise
 
-    # On GatewayError the refund stays pending (its amount reserved) and the key in progress, so
-    # a retry after the lease resumes it with the same gateway key: never two refunds.
-    answer = gateway.refund(
-        intent_id, amount=refund.amount, idempotency_key=refund_gateway_key(refund.id)
-    )
+    try:
+        answer = gateway.refund(
+            intent_id, amount=refund.amount, idempotency_key=refund_gateway_key(refund.id)
+        )
+    except GatewayUnavailable:
+        # Whether the gateway refunded is unknown: the refund stays pending (its amount
+        # reserved) and the key in progress, so a retry after the lease resumes it with the
+        # same gateway key - never two refunds.
+        raise
+    except GatewayError as refused:
+        # A definitive refusal: nothing was refunded, so the amount is freed and the key too.
+        _record_refusal(command, refund, idem, uow, clock, str(refused))
+        raise
 
     with uow:
         order = _locked(uow, command.order_id)
@@ -100,21 +115,8 @@ def refund_order(
             _note_gateway_id(order, refund.id, answer.id)
         uow.orders.save(order)
         final = order.find_refund(refund.id) or refund
-        uow.audit.append(
-            AuditEntry(
-                id=new_id("aud"),
-                at=now,
-                actor=command.actor_id,
-                action=f"refund.{final.status.value}",
-                target=f"order:{order.id}",
-                ip=command.ip,
-                details={
-                    "refund_id": final.id,
-                    "amount": final.amount.amount,
-                    "currency": final.amount.currency,
-                    "gateway_refund_id": answer.id,
-                },
-            )
+        _audit(
+            uow, command, f"refund.{final.status.value}", final, now, gateway_refund_id=answer.id
         )
         result = idem.finish(uow, final.status.value, _body(final, order))
         uow.commit()
@@ -127,6 +129,50 @@ def refund_order(
         actor_id=command.actor_id,
     )
     return result
+
+
+def _record_refusal(
+    command: RefundOrder,
+    refund: Refund,
+    idem: IdempotentRequest,
+    uow: UnitOfWork,
+    clock: Clock,
+    reason: str,
+) -> None:
+    with uow:
+        order = _locked(uow, command.order_id)
+        now = clock.now()
+        order.fail_refund(refund.id, now)
+        uow.orders.save(order)
+        _audit(uow, command, "refund.refused", refund, now, gateway_error=reason)
+        uow.idempotency.delete(idem.record)
+        uow.commit()
+
+
+def _audit(
+    uow: UnitOfWork,
+    command: RefundOrder,
+    action: str,
+    refund: Refund,
+    now: datetime,
+    **details: object,
+) -> None:
+    uow.audit.append(
+        AuditEntry(
+            id=new_id("aud"),
+            at=now,
+            actor=command.actor_id,
+            action=action,
+            target=f"order:{command.order_id}",
+            ip=command.ip,
+            details={
+                "refund_id": refund.id,
+                "amount": refund.amount.amount,
+                "currency": refund.amount.currency,
+                **details,
+            },
+        )
+    )
 
 
 def _locked(uow: UnitOfWork, order_id: str) -> Order:
@@ -161,22 +207,7 @@ def _reserve(
         uow.orders.save(order)
         idem.record.resource_id = refund.id
         uow.idempotency.save(idem.record)
-        uow.audit.append(
-            AuditEntry(
-                id=new_id("aud"),
-                at=now,
-                actor=command.actor_id,
-                action="refund.requested",
-                target=f"order:{order.id}",
-                ip=command.ip,
-                details={
-                    "refund_id": refund.id,
-                    "amount": refund.amount.amount,
-                    "currency": refund.amount.currency,
-                    "reason": command.reason,
-                },
-            )
-        )
+        _audit(uow, command, "refund.requested", refund, now, reason=command.reason)
         uow.commit()
         return refund, order.intent_id or ""
 

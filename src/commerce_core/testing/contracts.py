@@ -466,6 +466,21 @@ class UnitOfWorkContract:
         with new_uow() as uow:
             assert uow.sessions.get("h1") is None
 
+    def test_a_session_is_read_with_its_user(self, new_uow: NewUow) -> None:
+        user = _user()
+        with new_uow() as uow:
+            uow.users.add(user)
+            uow.sessions.add(Session("h1", user.id, T0, T0 + timedelta(minutes=1)))
+            uow.sessions.add(Session("h_orphan", "usr_gone", T0, T0))
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.sessions.get_with_user("h1") == (
+                Session("h1", user.id, T0, T0 + timedelta(minutes=1)),
+                user,
+            )
+            assert uow.sessions.get_with_user("h_orphan") is None
+            assert uow.sessions.get_with_user("h_missing") is None
+
     def test_the_audit_log_is_a_verifiable_chain(self, new_uow: NewUow) -> None:
         for i in range(3):
             with new_uow() as uow:

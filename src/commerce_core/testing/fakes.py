@@ -291,6 +291,13 @@ class _Sessions(_Repo):
     def get(self, token_hash: str) -> Session | None:
         return copy.deepcopy(self._data.sessions.get(token_hash))
 
+    def get_with_user(self, token_hash: str) -> tuple[Session, User] | None:
+        session = self._data.sessions.get(token_hash)
+        user = None if session is None else self._data.users.get(session.user_id)
+        if session is None or user is None:
+            return None
+        return copy.deepcopy(session), copy.deepcopy(user)
+
     def save(self, session: Session) -> None:
         self._data.sessions[session.token_hash] = copy.deepcopy(session)
 

@@ -1,0 +1,757 @@
+"""The whole core driven at random through the in-memory shop, its invariants checked at every step.
+
+Shoppers create intents for random carts and confirm them with random cards and idempotency keys
+(repeating keys on purpose); browsers confirm at the gateway directly and pass or fail 3-D Secure;
+the gateway's webhooks arrive late, duplicated and shuffled; staff refund random amounts with
+random keys; the gateway goes down now and then; time passes and expired holds are released.
+Whatever happens:
+
+- one intent belongs to one order, for good; no stock ever goes negative;
+- stock is conserved: ``stock + units held + units sold == initial stock`` for every product;
+- a paid order has its stock taken (and an unpaid one has not); it captured exactly its total;
+- refunds: ``refunded <= captured`` and ``refundable >= 0``; the gateway never refunds more than
+  our ledger reserved nor charges an intent twice;
+- an idempotent replay answers exactly the first answer; a key reused for another request is
+  refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import event, note
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from commerce_core import (
+    CartItem,
+    CommerceError,
+    ConfirmOrder,
+    CreateCheckoutIntent,
+    EventKind,
+    EventOutcome,
+    GatewayError,
+    GatewayEvent,
+    GatewayRefund,
+    GatewayUnavailable,
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
+    IntentStatus,
+    Money,
+    NotFound,
+    Order,
+    OrderNotPayable,
+    OrderNotRefundable,
+    OrderStatus,
+    OutOfStock,
+    PaymentIntent,
+    Refund,
+    RefundExceedsCaptured,
+    RefundOrder,
+    RefundStatus,
+    Result,
+    StockState,
+    confirm_order,
+    create_checkout_intent,
+    handle_gateway_event,
+    refund_order,
+    release_expired_holds,
+)
+from commerce_core.idempotency import IDEMPOTENCY_LEASE
+from commerce_core.testing import FakeClock, FakeGateway, InMemoryShop
+from commerce_core.testing import strategies as cst
+
+SHOPPERS = ("usr_ann", "usr_ben")
+STAFF = ("usr_staff_1", "usr_staff_2")
+CONFIRM_OUTCOMES = {"paid", "already_paid", "requires_action", "declined", "processing"}
+CLOCK_STEPS = st.sampled_from(
+    [
+        timedelta(seconds=5),
+        IDEMPOTENCY_LEASE + timedelta(seconds=1),
+        timedelta(minutes=5),
+        timedelta(minutes=16),
+    ]
+)
+
+
+# -- the invariants, as a plain function so that a test can prove it can fail ---------------
+
+
+# The checks read the store's committed data directly: no unit of work is open between steps,
+# and copying the whole store for every check would make the machine several times slower.
+
+
+def all_orders(shop: InMemoryShop) -> list[Order]:
+    return list(shop.store.data.orders.values())
+
+
+def check_shop_invariants(shop: InMemoryShop, initial_stock: Mapping[str, int]) -> None:
+    """Raise ``AssertionError`` if the shop's committed state breaks any invariant."""
+    products = {pid: shop.store.data.products.get(pid) for pid in initial_stock}
+    orders = all_orders(shop)
+
+    intents = [o.intent_id for o in orders if o.intent_id is not None]
+    assert len(intents) == len(set(intents)), "one payment intent is attached to two orders"
+
+    held: Counter[str] = Counter()
+    taken: Counter[str] = Counter()
+    for order in orders:
+        if order.stock_state is StockState.HELD:
+            assert order.status is OrderStatus.AWAITING_PAYMENT, f"{order.id} holds stock"
+            for line in order.lines:
+                held[line.product_id] += line.quantity
+        elif order.stock_state is StockState.TAKEN:
+            for line in order.lines:
+                taken[line.product_id] += line.quantity
+
+        if order.status.is_paid:
+            assert order.stock_state is StockState.TAKEN, f"paid {order.id} lacks its stock"
+            assert order.captured == order.total, f"{order.id} captured {order.captured}"
+            # Summed here rather than trusting the aggregate's own properties.
+            succeeded = sum(
+                r.amount.amount for r in order.refunds if r.status is RefundStatus.SUCCEEDED
+            )
+            reserved = sum(
+                r.amount.amount for r in order.refunds if r.status is not RefundStatus.FAILED
+            )
+            assert succeeded <= order.captured.amount, f"{order.id} refunded past its capture"
+            assert reserved <= order.captured.amount, f"{order.id} reserved past its capture"
+            assert order.refundable.amount == order.captured.amount - reserved, order.id
+            assert order.refundable.amount >= 0, f"{order.id} refundable is negative"
+        else:
+            assert order.stock_state is not StockState.TAKEN, f"unpaid {order.id} took stock"
+            assert order.captured is None, f"unpaid {order.id} has a capture"
+            assert order.refunds == [], f"unpaid {order.id} has refunds"
+
+    for pid, initial in initial_stock.items():
+        product = products[pid]
+        assert product is not None, f"product {pid} vanished"
+        assert product.stock >= 0, f"{pid} stock is negative: {product.stock}"
+        assert product.stock + held[pid] + taken[pid] == initial, (
+            f"{pid}: stock {product.stock} + held {held[pid]} + sold {taken[pid]} != {initial}"
+        )
+
+
+# -- a worker that dies right after the gateway acted ---------------------------------------
+
+
+class WorkerDied(Exception):
+    """The process running a use case died (deploy, OOM kill) just after a gateway call."""
+
+
+class CrashingGateway(FakeGateway):
+    """A ``FakeGateway`` after whose next confirm, cancel or refund the calling worker dies."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.die_after_next_call = False
+
+    def _maybe_die(self) -> None:
+        if self.die_after_next_call:
+            self.die_after_next_call = False
+            raise WorkerDied
+
+    def confirm_intent(
+        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+    ) -> PaymentIntent:
+        intent = super().confirm_intent(
+            intent_id, payment_method=payment_method, idempotency_key=idempotency_key
+        )
+        self._maybe_die()
+        return intent
+
+    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+        intent = super().cancel_intent(intent_id, idempotency_key=idempotency_key)
+        self._maybe_die()
+        return intent
+
+    def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund:
+        answer = super().refund(intent_id, amount=amount, idempotency_key=idempotency_key)
+        self._maybe_die()
+        return answer
+
+
+# -- the model's memory of idempotent requests ----------------------------------------------
+
+
+@attrs.define
+class KeyUse:
+    """What the model knows about one (user, key): the request, and the first answer if any."""
+
+    request: Any
+    result: Result | None = None  # None: the request is still in progress (it died mid-way)
+    locked_at: datetime | None = None
+
+    def lease_expired(self, now: datetime) -> bool:
+        """Whether a request still in progress looks abandoned (its lease has run out)."""
+        assert self.locked_at is not None
+        return now - self.locked_at > IDEMPOTENCY_LEASE
+
+
+@attrs.frozen
+class ConfirmAttempt:
+    """One confirm request and what the model knew just before it was made."""
+
+    used: tuple[str, str]
+    request: tuple[str, str]
+    prior: KeyUse | None
+    owner: str
+    status_before: OrderStatus
+    intent_canceled: bool
+    now: datetime
+    armed: bool
+
+
+@attrs.frozen
+class RefundAttempt:
+    """One refund request and what the model knew just before it was made."""
+
+    used: tuple[str, str]
+    request: Any
+    prior: KeyUse | None
+    before: Order
+    amount: Money | None
+    now: datetime
+    armed: bool
+
+
+class CheckoutMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.shop = InMemoryShop()
+        self.gateway = CrashingGateway(self.shop.clock)
+        self.shop.gateway = self.gateway
+        self.initial_stock: dict[str, int] = {}
+        self.product_ids: list[str] = []  # creation order: random ids must not steer choices
+        self.intents: list[str] = []
+        self.owner: dict[str, str] = {}  # intent id -> shopper
+        self.order_of_intent: dict[str, str] = {}  # intent id -> order id, for good
+        self.order_ids: list[str] = []
+        self.checkout_keys: dict[tuple[str, str], KeyUse] = {}
+        self.confirm_keys: dict[tuple[str, str], KeyUse] = {}
+        self.refund_keys: dict[tuple[str, str], KeyUse] = {}
+        self.undelivered: list[GatewayEvent] = []
+        self.delivered: list[GatewayEvent] = []
+        self.published: list[GatewayEvent] = []
+        self.browser_calls = 0
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @property
+    def outage_armed(self) -> bool:
+        return self.shop.gateway._failures > 0
+
+    def _order(self, order_id: str) -> Order:
+        return copy.deepcopy(self.shop.store.data.orders[order_id])
+
+    def _stock(self) -> dict[str, int]:
+        return {pid: self.shop.store.data.products[pid].stock for pid in self.product_ids}
+
+    def _collect_events(self) -> None:
+        fresh = self.shop.gateway.take_events()
+        self.undelivered.extend(fresh)
+        self.published.extend(fresh)
+
+    def _key(self, data: st.DataObject, used: Mapping[tuple[str, str], KeyUse], user: str) -> str:
+        mine = [key for (who, key) in used if who == user]
+        if mine:
+            reuse = data.draw(st.booleans(), label="reuse a key")
+            if reuse:
+                return data.draw(st.sampled_from(mine), label="reused key")
+        return data.draw(cst.idempotency_keys(max_size=6), label="key")
+
+    @staticmethod
+    def _replays(result: Result, first: Result) -> None:
+        assert result.replayed, "a repeated key with the same request was executed again"
+        assert (result.outcome, result.body) == (first.outcome, first.body), (
+            "a replay differs from the first answer"
+        )
+
+    # -- set up ----------------------------------------------------------------------------
+
+    @initialize(
+        currency=cst.currencies(),
+        stocks=st.lists(st.integers(0, 12), min_size=2, max_size=3),
+        data=st.data(),
+    )
+    def open_shop(self, currency: str, stocks: list[int], data: st.DataObject) -> None:
+        for stock in stocks:
+            price = data.draw(cst.money(currency=currency, min_amount=1, max_amount=100_000))
+            product = self.shop.add_product(stock=stock, price=price)
+            self.initial_stock[product.id] = stock
+            self.product_ids.append(product.id)
+
+    # -- shoppers --------------------------------------------------------------------------
+
+    @rule(data=st.data())
+    def create_intent(self, data: st.DataObject) -> None:
+        self._create_intent(data)
+
+    @rule(data=st.data())
+    def check_out_and_pay(self, data: st.DataObject) -> None:
+        """The usual path: a new intent confirmed straight away by its shopper."""
+        intent_id = self._create_intent(data)
+        if intent_id is not None:
+            self._confirm(data, intent_id)
+
+    @precondition(lambda self: self.intents)
+    @rule(data=st.data())
+    def confirm(self, data: st.DataObject) -> None:
+        self._confirm(data, data.draw(st.sampled_from(self.intents), label="intent"))
+
+    def _create_intent(self, data: st.DataObject) -> str | None:
+        # A tick per checkout: orders get distinct hold deadlines, so the expiry job handles
+        # them in creation order rather than in the order of their random ids (which would
+        # make runs irreproducible for hypothesis).
+        self.shop.clock.advance(timedelta(seconds=1))
+        user = data.draw(st.sampled_from(SHOPPERS), label="shopper")
+        items = data.draw(cst.cart_items(self.product_ids, max_size=2, max_quantity=2))
+        keyed = data.draw(st.booleans(), label="with a key")
+        key = self._key(data, self.checkout_keys, user) if keyed else None
+        wanted: Counter[str] = Counter()
+        for item in items:
+            wanted[item.product_id] += item.quantity
+        request = tuple(sorted(wanted.items()))
+        prior = self.checkout_keys.get((user, key)) if key is not None else None
+        stock = self._stock()
+        short = any(qty > stock[pid] for pid, qty in wanted.items())
+        armed = self.outage_armed
+
+        try:
+            result = create_checkout_intent(
+                CreateCheckoutIntent(user, items, idempotency_key=key), **self.shop.ports
+            )
+        except IdempotencyKeyReused:
+            event("checkout: key reused")
+            assert prior is not None
+            assert prior.request != request
+            return None
+        except OutOfStock:
+            event("checkout: out of stock")
+            assert prior is None
+            assert short
+            assert self._stock() == stock
+            return None
+        except GatewayError:
+            assert prior is None
+            assert armed
+            assert not short
+            assert self._stock() == stock  # the order was cancelled, its hold given back
+            return None
+        if prior is not None:
+            assert prior.request == request, "a key reused for another cart was accepted"
+            assert prior.result is not None
+            self._replays(result, prior.result)
+            return None
+        event("checkout: created")
+        assert not short, "an intent was created without enough stock"
+        assert not result.replayed
+        intent_id, order_id = str(result.body["intent_id"]), str(result.body["order_id"])
+        assert intent_id not in self.owner, "a new checkout reused an existing intent"
+        self.intents.append(intent_id)
+        self.owner[intent_id] = user
+        self.order_of_intent[intent_id] = order_id
+        self.order_ids.append(order_id)
+        if key is not None:
+            self.checkout_keys[(user, key)] = KeyUse(request, result)
+        return intent_id
+
+    @precondition(lambda self: self.confirm_keys)
+    @rule(data=st.data())
+    def shopper_retries_a_confirm(self, data: st.DataObject) -> None:
+        """A double click or a proxy retry: the very same request with the very same key."""
+        user, key = data.draw(st.sampled_from(list(self.confirm_keys)), label="retried")
+        intent_id, method = self.confirm_keys[(user, key)].request
+        self._send_confirm(user, intent_id, method, key)
+
+    def _confirm(self, data: st.DataObject, intent_id: str) -> None:
+        owner = self.owner[intent_id]
+        stranger = data.draw(st.integers(0, 5), label="stranger?") == 0
+        user = next(u for u in SHOPPERS if u != owner) if stranger else owner
+        method = data.draw(cst.payment_methods(), label="payment method")
+        key = self._key(data, self.confirm_keys, user)
+        self._send_confirm(user, intent_id, method, key)
+
+    def _send_confirm(self, user: str, intent_id: str, method: str, key: str) -> None:
+        attempt = ConfirmAttempt(
+            used=(user, key),
+            request=(intent_id, method),
+            prior=self.confirm_keys.get((user, key)),
+            owner=self.owner[intent_id],
+            status_before=self._order(self.order_of_intent[intent_id]).status,
+            intent_canceled=self.shop.gateway.intents[intent_id].status is IntentStatus.CANCELED,
+            now=self.shop.clock.now(),
+            armed=self.outage_armed,
+        )
+        try:
+            result = confirm_order(ConfirmOrder(user, intent_id, method, key), **self.shop.ports)
+        except (CommerceError, WorkerDied) as error:
+            event(f"confirm: {getattr(error, 'code', 'worker died')}")
+            self._confirm_refused(attempt, error)
+            return
+        finally:
+            self._collect_events()
+        self._confirm_answered(attempt, result)
+
+    def _confirm_refused(self, attempt: ConfirmAttempt, error: Exception) -> None:
+        prior, request = attempt.prior, attempt.request
+        if isinstance(error, IdempotencyKeyReused):
+            assert prior is not None
+            assert prior.request != request
+            return
+        if isinstance(error, IdempotencyRequestInProgress):
+            assert prior is not None
+            assert prior.request == request
+            assert prior.result is None
+            assert not prior.lease_expired(attempt.now), "a stale request blocks"
+            return
+        if isinstance(error, WorkerDied):  # after the gateway acted: the key stays claimed
+            self.confirm_keys[attempt.used] = KeyUse(request, None, attempt.now)
+            return
+        # Any other refusal frees the key (abandon), also after a takeover.
+        self.confirm_keys.pop(attempt.used, None)
+        assert prior is None or prior.result is None
+        if isinstance(error, NotFound):
+            assert attempt.used[0] != attempt.owner
+        elif isinstance(error, OrderNotPayable):
+            assert attempt.used[0] == attempt.owner
+            assert attempt.status_before in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED)
+        elif isinstance(error, GatewayError):
+            assert attempt.used[0] == attempt.owner
+            assert attempt.armed or attempt.intent_canceled, error
+            assert attempt.status_before is OrderStatus.AWAITING_PAYMENT
+        else:
+            raise error
+
+    def _confirm_answered(self, attempt: ConfirmAttempt, result: Result) -> None:
+        prior = attempt.prior
+        if prior is not None and prior.result is not None:
+            assert prior.request == attempt.request, "a key reused for another payment"
+            self._replays(result, prior.result)
+            event("confirm: replayed")
+            return
+        if prior is not None:  # took over an abandoned confirm
+            assert prior.request == attempt.request
+            assert prior.lease_expired(attempt.now), "took over a live request"
+            event("confirm: took over")
+        event(f"confirm: {result.outcome}")
+        intent_id = attempt.request[0]
+        assert attempt.used[0] == attempt.owner, "a shopper confirmed someone else's intent"
+        assert not result.replayed
+        assert result.outcome in CONFIRM_OUTCOMES, result.outcome
+        order = self._order(self.order_of_intent[intent_id])
+        expected_status = {
+            "paid": {OrderStatus.PAID},
+            "already_paid": {
+                OrderStatus.PAID,
+                OrderStatus.PARTIALLY_REFUNDED,
+                OrderStatus.REFUNDED,
+            },
+            "declined": {OrderStatus.PAYMENT_FAILED},
+            "requires_action": {OrderStatus.AWAITING_PAYMENT},
+            "processing": {OrderStatus.AWAITING_PAYMENT},
+        }[result.outcome]
+        assert order.status in expected_status, (result.outcome, order.status)
+        assert result.body["order"]["status"] == order.status.value
+        self.confirm_keys[attempt.used] = KeyUse(attempt.request, result)
+
+    @precondition(lambda self: self.intents)
+    @rule(data=st.data())
+    def browser_confirms_at_the_gateway(self, data: st.DataObject) -> None:
+        """Stripe.js confirms in the browser; we only hear about it by webhook."""
+        intent_id = data.draw(st.sampled_from(self.intents), label="intent")
+        method = data.draw(cst.payment_methods(), label="payment method")
+        self.browser_calls += 1
+        # A canceled intent or an outage: the browser shows an error, nothing else happens.
+        with contextlib.suppress(GatewayError):
+            FakeGateway.confirm_intent(  # the browser is not our worker: it never "dies"
+                self.gateway,
+                intent_id,
+                payment_method=method,
+                idempotency_key=f"browser-{self.browser_calls}",
+            )
+        self._collect_events()
+
+    @precondition(lambda self: self.intents)
+    @rule(data=st.data())
+    def complete_3ds(self, data: st.DataObject) -> None:
+        waiting = [
+            i
+            for i in self.intents
+            if self.shop.gateway.intents[i].status is IntentStatus.REQUIRES_ACTION
+        ]
+        if not waiting:
+            return
+        intent_id = data.draw(st.sampled_from(waiting), label="3DS intent")
+        self.shop.gateway.authenticate(intent_id, success=data.draw(st.booleans(), label="passes"))
+        self._collect_events()
+
+    # -- the gateway -----------------------------------------------------------------------
+
+    @rule(data=st.data())
+    def deliver_webhooks(self, data: st.DataObject) -> None:
+        self._collect_events()
+        batch = data.draw(st.permutations(self.undelivered), label="delivery order")
+        now = data.draw(st.integers(0, len(batch)), label="how many now")
+        fresh, self.undelivered = batch[:now], batch[now:]
+        replays = (
+            data.draw(st.lists(st.sampled_from(self.delivered), max_size=3), label="redelivered")
+            if self.delivered
+            else []
+        )
+        deliveries = [(e, True) for e in fresh] + [(e, False) for e in replays]
+        deliveries = data.draw(st.permutations(deliveries), label="interleaving")
+        for sent, first_time in deliveries:
+            received = sent
+            if data.draw(st.booleans(), label="through the signed payload"):
+                body, headers = self.shop.gateway.event_payload(sent)
+                received = self.shop.gateway.parse_event(body, headers)
+            outcome = handle_gateway_event(
+                received, uow=self.shop.uow, clock=self.shop.clock, events=self.shop.events
+            )
+            note(f"{received.kind.value} {received.intent_id} -> {outcome.value}")
+            event(f"webhook: {received.kind.value} -> {outcome.value}")
+            if first_time:
+                assert outcome is not EventOutcome.DUPLICATE, "a first delivery was a duplicate"
+                assert outcome is not EventOutcome.REJECTED, "a genuine event was rejected"
+                self.delivered.append(received)
+            else:
+                assert outcome is EventOutcome.DUPLICATE, "a redelivered event acted again"
+
+    @rule(times=st.integers(1, 2))
+    def gateway_outage(self, times: int) -> None:
+        self.shop.gateway.fail_next(times)
+
+    @rule()
+    def next_worker_dies_after_the_gateway_call(self) -> None:
+        self.gateway.die_after_next_call = True
+
+    # -- staff -----------------------------------------------------------------------------
+
+    @precondition(lambda self: self.order_ids)
+    @rule(data=st.data())
+    def refund(self, data: st.DataObject) -> None:
+        paid = [i for i in self.order_ids if self.shop.store.data.orders[i].status.is_paid]
+        mostly_paid = paid and data.draw(st.integers(0, 3), label="a paid order?") > 0
+        order_id = data.draw(
+            st.sampled_from(paid if mostly_paid else self.order_ids), label="order"
+        )
+        actor = data.draw(st.sampled_from(STAFF), label="staff")
+        key = self._key(data, self.refund_keys, actor)
+        total = self.shop.store.data.orders[order_id].total
+        if data.draw(st.booleans(), label="all that remains"):
+            amount = None
+        else:
+            cents = data.draw(st.integers(1, total.amount + 50), label="amount")
+            amount = Money(cents, total.currency)
+        self._send_refund(actor, key, order_id, amount)
+
+    @precondition(lambda self: self.refund_keys)
+    @rule(data=st.data())
+    def staff_retries_a_refund(self, data: st.DataObject) -> None:
+        """The same refund request again: a replay, a wait, or a takeover of a dead attempt."""
+        actor, key = data.draw(st.sampled_from(list(self.refund_keys)), label="retried")
+        order_id, amount = self.refund_keys[(actor, key)].request
+        self._send_refund(actor, key, order_id, amount)
+
+    def _send_refund(self, actor: str, key: str, order_id: str, amount: Money | None) -> None:
+        before = self._order(order_id)
+        attempt = RefundAttempt(
+            used=(actor, key),
+            request=(order_id, amount),
+            prior=self.refund_keys.get((actor, key)),
+            before=before,
+            amount=amount,
+            now=self.shop.clock.now(),
+            armed=self.outage_armed,
+        )
+        try:
+            result = refund_order(RefundOrder(actor, order_id, amount, key), **self.shop.ports)
+        except (CommerceError, WorkerDied) as error:
+            event(f"refund: {getattr(error, 'code', 'worker died')}")
+            self._refund_refused(attempt, error)
+            return
+        finally:
+            self._collect_events()
+        event(f"refund: {'replayed' if result.replayed else result.outcome}")
+        self._refund_answered(attempt, result)
+
+    def _refund_refused(self, attempt: RefundAttempt, error: Exception) -> None:
+        prior, request = attempt.prior, attempt.request
+        if isinstance(error, IdempotencyKeyReused):
+            assert prior is not None
+            assert prior.request != request
+        elif isinstance(error, IdempotencyRequestInProgress):
+            assert prior is not None
+            assert prior.request == request
+            assert prior.result is None
+            assert not prior.lease_expired(attempt.now), "a stale request blocks"
+        elif isinstance(error, OrderNotRefundable):
+            assert prior is None
+            assert not attempt.before.status.is_paid
+        elif isinstance(error, RefundExceedsCaptured):
+            assert prior is None
+            remaining = attempt.before.refundable
+            assert remaining.is_zero if attempt.amount is None else attempt.amount > remaining
+        elif isinstance(error, GatewayUnavailable | WorkerDied):
+            assert attempt.armed or isinstance(error, WorkerDied)
+            if prior is None:
+                self.refund_keys[attempt.used] = KeyUse(request, None, attempt.now)
+            else:  # a takeover that failed again keeps the key, with a fresh lease
+                assert prior.result is None
+                assert prior.request == request
+                prior.locked_at = attempt.now
+        else:
+            raise error
+
+    def _refund_answered(self, attempt: RefundAttempt, result: Result) -> None:
+        prior = attempt.prior
+        if prior is not None and prior.result is not None:
+            assert prior.request == attempt.request, "a refund key reused for another refund"
+            self._replays(result, prior.result)
+            return
+        if prior is not None:  # took over an abandoned refund
+            assert prior.request == attempt.request
+            assert prior.lease_expired(attempt.now), "took over a live request"
+        else:
+            assert attempt.before.status.is_paid
+            remaining = attempt.before.refundable
+            expected = remaining if attempt.amount is None else attempt.amount
+            assert result.body["refund"]["amount"] == expected.to_primitive()
+        assert not result.replayed
+        assert result.outcome == "succeeded"
+        self.refund_keys[attempt.used] = KeyUse(attempt.request, result)
+
+    # -- time ------------------------------------------------------------------------------
+
+    @rule(step=CLOCK_STEPS, run_the_job=st.booleans())
+    def time_passes(self, step: timedelta, run_the_job: bool) -> None:
+        """Time passes, and the periodic job releasing expired holds may run."""
+        self.shop.clock.advance(step)
+        if not run_the_job:
+            return
+        with self.shop.uow as uow:
+            due = uow.orders.expired_holds(self.shop.clock.now(), 1_000)
+        try:
+            report = release_expired_holds(**self.shop.ports)
+        except WorkerDied:
+            event("holds: worker died")
+            return  # the next run picks up where this one stopped
+        finally:
+            self._collect_events()
+        if report.released:
+            event("holds: released")
+        if report.settled:
+            event("holds: settled")
+        assert report.released + report.settled + report.failed <= len(due)
+        if not self.outage_armed and report.failed == 0:
+            with self.shop.uow as uow:
+                assert uow.orders.expired_holds(self.shop.clock.now(), 1_000) == []
+
+    # -- invariants ------------------------------------------------------------------------
+
+    @invariant()
+    def shop_is_consistent(self) -> None:
+        check_shop_invariants(self.shop, self.initial_stock)
+
+    @invariant()
+    def an_intent_keeps_its_order(self) -> None:
+        by_intent = {o.intent_id: o.id for o in all_orders(self.shop) if o.intent_id is not None}
+        for intent_id, order_id in self.order_of_intent.items():
+            assert by_intent.get(intent_id) == order_id, f"{intent_id} moved to another order"
+
+    @invariant()
+    def the_gateway_never_charges_or_refunds_twice(self) -> None:
+        self._collect_events()
+        charges = Counter(
+            e.intent_id for e in self.published if e.kind is EventKind.PAYMENT_SUCCEEDED
+        )
+        assert all(n == 1 for n in charges.values()), charges
+        for order in all_orders(self.shop):
+            if order.intent_id is None:
+                continue
+            at_gateway = self.shop.gateway.intents[order.intent_id].amount_refunded
+            succeeded = sum(
+                r.amount.amount for r in order.refunds if r.status is RefundStatus.SUCCEEDED
+            )
+            reserved = sum(
+                r.amount.amount for r in order.refunds if r.status is not RefundStatus.FAILED
+            )
+            assert succeeded <= at_gateway <= reserved, (order.id, succeeded, at_gateway, reserved)
+
+
+TestCheckoutStateMachine = CheckoutMachine.TestCase
+if os.environ.get("HYPOTHESIS_PROFILE") == "thorough":
+    # Minutes of honest work, not a hang: the suite-wide timeout is meant for hangs.
+    TestCheckoutStateMachine = pytest.mark.timeout(0)(TestCheckoutStateMachine)
+
+
+# -- the invariant checks can fail ----------------------------------------------------------
+
+
+def _busy_shop() -> tuple[InMemoryShop, dict[str, int]]:
+    shop = InMemoryShop.with_demo_product(stock=5)
+    for user, method in (("usr_ann", "pm_card_visa"), ("usr_ben", None)):
+        body = create_checkout_intent(
+            CreateCheckoutIntent(user, (CartItem(shop.product_id, 2),)), **shop.ports
+        ).body
+        if method:
+            confirm_order(ConfirmOrder(user, body["intent_id"], method, "k"), **shop.ports)
+    check_shop_invariants(shop, {shop.product_id: 5})
+    return shop, {shop.product_id: 5}
+
+
+def test_the_invariant_check_catches_a_corrupted_stock_level() -> None:
+    shop, initial = _busy_shop()
+    shop.store.data.products[shop.product_id].stock += 1
+    with pytest.raises(AssertionError, match="held"):
+        check_shop_invariants(shop, initial)
+
+
+def test_the_invariant_check_catches_negative_stock() -> None:
+    shop, _ = _busy_shop()
+    shop.store.data.products[shop.product_id].stock = -1
+    with pytest.raises(AssertionError, match="negative"):
+        check_shop_invariants(shop, {shop.product_id: 0})
+
+
+def test_the_invariant_check_catches_a_paid_order_without_its_stock() -> None:
+    shop, initial = _busy_shop()
+    paid = next(o for o in shop.store.data.orders.values() if o.status is OrderStatus.PAID)
+    paid.stock_state = StockState.RELEASED
+    with pytest.raises(AssertionError, match="lacks its stock"):
+        check_shop_invariants(shop, initial)
+
+
+def test_the_invariant_check_catches_an_intent_shared_by_two_orders() -> None:
+    shop, initial = _busy_shop()
+    first, second = shop.store.data.orders.values()
+    second.intent_id = first.intent_id
+    with pytest.raises(AssertionError, match="two orders"):
+        check_shop_invariants(shop, initial)
+
+
+def test_the_invariant_check_catches_a_refund_past_the_capture() -> None:
+    shop, initial = _busy_shop()
+    paid = next(o for o in shop.store.data.orders.values() if o.status is OrderStatus.PAID)
+    now = shop.clock.now()
+    # Two full refunds that a broken ledger let through.
+    paid.refunds = [
+        Refund(f"re_{n}", paid.total, RefundStatus.SUCCEEDED, now, now) for n in range(2)
+    ]
+    with pytest.raises(AssertionError, match="refunded past its capture"):
+        check_shop_invariants(shop, initial)

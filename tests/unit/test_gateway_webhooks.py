@@ -1,0 +1,374 @@
+"""Gateway events (webhooks): duplicated, late, out of order or contradicting the order."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+import attrs
+import pytest
+
+from commerce_core import (
+    CartItem,
+    ConfirmOrder,
+    CreateCheckoutIntent,
+    EventKind,
+    EventOutcome,
+    GatewayEvent,
+    GatewayRefund,
+    GatewayUnavailable,
+    InvalidWebhook,
+    Money,
+    Order,
+    OrderStatus,
+    RefundOrder,
+    RefundStatus,
+    StockState,
+    confirm_order,
+    create_checkout_intent,
+    handle_gateway_event,
+    refund_order,
+)
+from commerce_core.testing import FakeClock, FakeGateway, InMemoryShop
+
+ALICE = "usr_alice"
+BOB = "usr_bob"
+STAFF = "usr_staff"
+
+
+class HookedGateway(FakeGateway):
+    """A ``FakeGateway`` that runs ``after_refund`` once, right after the gateway refunded."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.after_refund: Callable[[], None] | None = None
+
+    def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund:
+        answer = super().refund(intent_id, amount=amount, idempotency_key=idempotency_key)
+        hook, self.after_refund = self.after_refund, None
+        if hook is not None:
+            hook()
+        return answer
+
+
+def start_checkout(shop: InMemoryShop, quantity: int = 2, user: str = ALICE) -> dict[str, str]:
+    return create_checkout_intent(
+        CreateCheckoutIntent(user, (CartItem(shop.product_id, quantity),)), **shop.ports
+    ).body
+
+
+def pay(shop: InMemoryShop) -> dict[str, str]:
+    intent = start_checkout(shop)
+    confirm_order(ConfirmOrder(ALICE, intent["intent_id"], "pm_card_visa", "k1"), **shop.ports)
+    return intent
+
+
+def browser_confirms(shop: InMemoryShop, intent_id: str, method: str = "pm_card_visa") -> None:
+    """The shopper's browser confirms directly with the gateway (Stripe.js); we hear by webhook."""
+    shop.gateway.confirm_intent(
+        intent_id, payment_method=method, idempotency_key=f"browser-{method}"
+    )
+
+
+def deliver(shop: InMemoryShop, event: GatewayEvent) -> EventOutcome:
+    return handle_gateway_event(event, uow=shop.uow, clock=shop.clock, events=shop.events)
+
+
+def deliver_all(shop: InMemoryShop) -> list[EventOutcome]:
+    return [deliver(shop, e) for e in shop.gateway.take_events()]
+
+
+def order_of(shop: InMemoryShop, order_id: str) -> Order:
+    with shop.uow as uow:
+        order = uow.orders.get(order_id)
+    assert order is not None
+    return order
+
+
+def event_of(shop: InMemoryShop, kind: EventKind) -> GatewayEvent:
+    [event] = [e for e in shop.gateway.take_events() if e.kind is kind]
+    return event
+
+
+def test_a_duplicate_delivery_is_recognised_by_event_id(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop)
+    browser_confirms(shop, intent["intent_id"])
+    succeeded = event_of(shop, EventKind.PAYMENT_SUCCEEDED)
+    assert deliver(shop, succeeded) is EventOutcome.PROCESSED
+    assert deliver(shop, succeeded) is EventOutcome.DUPLICATE
+    assert deliver(shop, succeeded) is EventOutcome.DUPLICATE
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.PAID
+    assert len(shop.events.of("order.paid")) == 1
+    assert shop.product(shop.product_id).stock == 3
+
+
+def test_succeeded_after_confirm_does_not_take_the_stock_twice(shop: InMemoryShop) -> None:
+    intent = pay(shop)
+    assert shop.product(shop.product_id).stock == 3
+    assert deliver_all(shop) == [EventOutcome.IGNORED]
+    assert shop.product(shop.product_id).stock == 3
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.PAID
+    assert len(shop.events.of("order.paid")) == 1
+
+
+def test_the_same_payment_reported_under_two_event_ids_is_applied_once(
+    shop: InMemoryShop,
+) -> None:
+    intent = start_checkout(shop)
+    browser_confirms(shop, intent["intent_id"])
+    succeeded = event_of(shop, EventKind.PAYMENT_SUCCEEDED)
+    resent = attrs.evolve(succeeded, id=succeeded.id + "_resent")
+    assert deliver(shop, succeeded) is EventOutcome.PROCESSED
+    assert deliver(shop, resent) is EventOutcome.IGNORED
+    assert shop.product(shop.product_id).stock == 3
+
+
+def test_a_failure_after_payment_is_ignored(shop: InMemoryShop) -> None:
+    intent = pay(shop)
+    stale = GatewayEvent(
+        id="evt_stale_fail",
+        kind=EventKind.PAYMENT_FAILED,
+        gateway="fake",
+        intent_id=intent["intent_id"],
+        created_at=shop.clock.now() - timedelta(minutes=1),
+        amount=Money(3998, "USD"),
+        decline_code="card_declined",
+    )
+    assert deliver(shop, stale) is EventOutcome.IGNORED
+    order = order_of(shop, intent["order_id"])
+    assert order.status is OrderStatus.PAID
+    assert order.stock_state is StockState.TAKEN
+    assert shop.product(shop.product_id).stock == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "code"),
+    [
+        ("pm_card_chargeDeclined", OrderStatus.PAYMENT_FAILED, "card_declined"),
+        (None, OrderStatus.CANCELLED, "payment_canceled"),
+    ],
+)
+def test_a_failure_or_cancel_event_ends_an_unpaid_order_and_gives_stock_back(
+    shop: InMemoryShop, method: str | None, status: OrderStatus, code: str
+) -> None:
+    intent = start_checkout(shop)
+    if method is None:
+        shop.gateway.cancel_intent(intent["intent_id"], idempotency_key="dashboard")
+    else:
+        browser_confirms(shop, intent["intent_id"], method)
+    assert deliver_all(shop) == [EventOutcome.PROCESSED]
+    order = order_of(shop, intent["order_id"])
+    assert order.status is status
+    assert order.failure_code == code
+    assert shop.product(shop.product_id).stock == 5
+
+
+@pytest.mark.parametrize(
+    "amount", [Money(3997, "USD"), Money(3998, "EUR"), Money(399_800, "JPY"), None]
+)
+def test_a_success_for_the_wrong_amount_is_rejected_and_alerted(
+    shop: InMemoryShop, amount: Money | None
+) -> None:
+    intent = start_checkout(shop)
+    forged = GatewayEvent(
+        id="evt_forged",
+        kind=EventKind.PAYMENT_SUCCEEDED,
+        gateway="fake",
+        intent_id=intent["intent_id"],
+        created_at=shop.clock.now(),
+        amount=amount,
+    )
+    assert deliver(shop, forged) is EventOutcome.REJECTED
+    [alert] = shop.events.of("alert.webhook_amount_mismatch")
+    assert alert["order_id"] == intent["order_id"]
+    assert alert["expected"] == 3998
+    order = order_of(shop, intent["order_id"])
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    assert order.captured is None
+    assert order.stock_state is StockState.HELD
+    assert deliver(shop, forged) is EventOutcome.DUPLICATE  # recorded: not retried forever
+
+
+def test_an_event_for_an_unknown_intent_is_ignored_and_logged(shop: InMemoryShop) -> None:
+    event = GatewayEvent(
+        id="evt_1",
+        kind=EventKind.PAYMENT_SUCCEEDED,
+        gateway="fake",
+        intent_id="pi_not_ours",
+        created_at=shop.clock.now(),
+        amount=Money(100, "USD"),
+    )
+    assert deliver(shop, event) is EventOutcome.IGNORED
+    assert shop.events.of("webhook.unknown_intent")[0]["intent_id"] == "pi_not_ours"
+
+
+def test_an_event_kind_the_shop_does_not_act_on_is_ignored_quietly(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop)
+    event = GatewayEvent(
+        id="evt_1",
+        kind=EventKind.IGNORED,
+        gateway="fake",
+        intent_id=intent["intent_id"],
+        created_at=shop.clock.now(),
+        raw_type="charge.dispute.funds_withdrawn",
+    )
+    assert deliver(shop, event) is EventOutcome.IGNORED
+    assert shop.events.of("webhook.unknown_intent") == []
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.AWAITING_PAYMENT
+
+
+def test_requires_action_event_changes_nothing(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop)
+    browser_confirms(shop, intent["intent_id"], "pm_card_threeDSecure2Required")
+    assert deliver_all(shop) == [EventOutcome.IGNORED]
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.AWAITING_PAYMENT
+
+
+def test_events_in_any_order_leave_one_paid_order(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop)
+    browser_confirms(shop, intent["intent_id"], "pm_card_threeDSecure2Required")
+    shop.gateway.authenticate(intent["intent_id"])
+    events = shop.gateway.take_events()
+    deliveries = events * 3
+    random.Random(7).shuffle(deliveries)
+    outcomes = [deliver(shop, e) for e in deliveries]
+    assert outcomes.count(EventOutcome.PROCESSED) == 1
+    assert outcomes.count(EventOutcome.DUPLICATE) == 2 * len(events)
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.PAID
+    assert shop.product(shop.product_id).stock == 3
+
+
+def test_success_after_failure_is_a_late_capture_that_holds_the_stock_again(
+    shop: InMemoryShop,
+) -> None:
+    intent = start_checkout(shop)
+    browser_confirms(shop, intent["intent_id"], "pm_card_chargeDeclined")
+    deliver_all(shop)
+    assert shop.product(shop.product_id).stock == 5
+    browser_confirms(shop, intent["intent_id"], "pm_card_visa")  # second card, same intent
+    assert deliver_all(shop) == [EventOutcome.PROCESSED]
+    order = order_of(shop, intent["order_id"])
+    assert order.status is OrderStatus.PAID
+    assert order.stock_state is StockState.TAKEN
+    assert shop.product(shop.product_id).stock == 3
+    assert shop.events.of("payment.late_capture")[0]["order_id"] == order.id
+
+
+def test_a_late_capture_without_stock_left_is_not_paid_but_alerted(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop, quantity=2)
+    browser_confirms(shop, intent["intent_id"], "pm_card_chargeDeclined")
+    deliver_all(shop)
+    start_checkout(shop, quantity=4, user=BOB)  # the released units sold meanwhile
+    browser_confirms(shop, intent["intent_id"], "pm_card_visa")
+    assert deliver_all(shop) == [EventOutcome.IGNORED]
+    order = order_of(shop, intent["order_id"])
+    assert order.status is OrderStatus.PAYMENT_FAILED
+    assert order.stock_state is StockState.RELEASED
+    assert shop.product(shop.product_id).stock == 1
+    [alert] = shop.events.of("alert.payment_captured_without_stock")
+    assert alert["order_id"] == order.id
+
+
+# -- refund events -------------------------------------------------------------------------
+
+
+def refund(shop: InMemoryShop, order_id: str, cents: int | None, key: str = "r1") -> None:
+    refund_order(
+        RefundOrder(STAFF, order_id, None if cents is None else Money(cents, "USD"), key),
+        **shop.ports,
+    )
+
+
+def test_a_refund_event_before_our_own_step_3_is_matched_by_refund_key() -> None:
+    shop = InMemoryShop()
+    gateway = HookedGateway(shop.clock)
+    shop.gateway = gateway
+    shop.product_id = shop.add_product(stock=5, price=Money(1999, "USD")).id
+    intent = pay(shop)
+    shop.gateway.take_events()
+    outcomes: list[EventOutcome] = []
+    gateway.after_refund = lambda: outcomes.extend(deliver_all(shop))
+
+    refund(shop, intent["order_id"], 1000)
+
+    assert outcomes == [EventOutcome.PROCESSED]  # matched although no gateway id was stored yet
+    order = order_of(shop, intent["order_id"])
+    [only] = order.refunds
+    assert only.status is RefundStatus.SUCCEEDED
+    assert only.gateway_refund_id is not None
+    assert only.gateway_refund_id in gateway.refunds
+    assert order.refunded == Money(1000, "USD")
+    assert order.status is OrderStatus.PARTIALLY_REFUNDED
+    assert len(gateway.refunds) == 1
+
+
+def test_a_refund_event_after_our_own_record_is_ignored(shop: InMemoryShop) -> None:
+    intent = pay(shop)
+    shop.gateway.take_events()
+    refund(shop, intent["order_id"], None)
+    assert deliver_all(shop) == [EventOutcome.IGNORED]
+    order = order_of(shop, intent["order_id"])
+    assert order.status is OrderStatus.REFUNDED
+    assert order.refunded == Money(3998, "USD")
+
+
+def test_a_refund_we_never_asked_for_is_ignored_and_logged(shop: InMemoryShop) -> None:
+    intent = pay(shop)
+    shop.gateway.take_events()
+    shop.gateway.refund(
+        intent["intent_id"], amount=Money(500, "USD"), idempotency_key="dashboard-refund"
+    )
+    assert deliver_all(shop) == [EventOutcome.IGNORED]
+    assert shop.events.of("webhook.unknown_refund")
+    assert order_of(shop, intent["order_id"]).refunds == []
+
+
+def _pending_refund(shop: InMemoryShop) -> tuple[Order, str]:
+    """A paid order with one pending refund (the gateway was down when we asked)."""
+    intent = pay(shop)
+    shop.gateway.take_events()
+    shop.gateway.fail_next()
+    with pytest.raises(GatewayUnavailable):
+        refund(shop, intent["order_id"], 1000)
+    order = order_of(shop, intent["order_id"])
+    [pending] = order.refunds
+    assert pending.status is RefundStatus.PENDING
+    return order, pending.id
+
+
+def test_a_refund_failed_event_frees_the_reserved_amount(shop: InMemoryShop) -> None:
+    order, refund_id = _pending_refund(shop)
+    failed = GatewayEvent(
+        id="evt_refund_failed",
+        kind=EventKind.REFUND_FAILED,
+        gateway="fake",
+        intent_id=order.intent_id,
+        created_at=shop.clock.now(),
+        amount=Money(1000, "USD"),
+        refund_id="re_gw_1",
+        refund_key=f"refund-{refund_id}",
+    )
+    assert deliver(shop, failed) is EventOutcome.PROCESSED
+    order = order_of(shop, order.id)
+    assert order.refunds[0].status is RefundStatus.FAILED
+    assert order.refundable == Money(3998, "USD")
+    succeeded_late = attrs.evolve(failed, id="evt_late", kind=EventKind.REFUND_SUCCEEDED)
+    assert deliver(shop, succeeded_late) is EventOutcome.IGNORED
+    assert shop.events.of("alert.refund_succeeded_after_failure")
+    assert order_of(shop, order.id).refunded == Money(0, "USD")
+
+
+# -- signed payloads -----------------------------------------------------------------------
+
+
+def test_a_signed_payload_parses_and_a_tampered_one_is_refused(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop)
+    browser_confirms(shop, intent["intent_id"])
+    event = event_of(shop, EventKind.PAYMENT_SUCCEEDED)
+    body, headers = shop.gateway.event_payload(event)
+    assert shop.gateway.parse_event(body, headers) == event
+    with pytest.raises(InvalidWebhook):
+        shop.gateway.parse_event(body, {"X-Fake-Signature": "0" * 64})
+    with pytest.raises(InvalidWebhook):
+        shop.gateway.parse_event(body + b"x", headers)

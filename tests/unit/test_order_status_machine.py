@@ -1,0 +1,304 @@
+"""The order aggregate's payment status machine and its stock hold, on the domain object alone.
+
+awaiting_payment -> paid -> partially_refunded -> refunded
+awaiting_payment -> payment_failed | cancelled  (-> paid only as a late capture, stock re-held)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from commerce_core import (
+    IllegalTransition,
+    InvalidInput,
+    Money,
+    Order,
+    OrderLine,
+    OrderNotPayable,
+    OrderNotRefundable,
+    OrderStatus,
+    RefundExceedsCaptured,
+    StockState,
+)
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+LATER = T0 + timedelta(minutes=5)
+MUCH_LATER = T0 + timedelta(hours=1)
+
+
+def line(
+    price: int = 1000, quantity: int = 2, currency: str = "USD", pid: str = "prod_a"
+) -> OrderLine:
+    return OrderLine(pid, pid.replace("_", "-"), "A thing", Money(price, currency), quantity)
+
+
+def new_order(*lines: OrderLine) -> Order:
+    return Order.place(
+        order_id="ord_1",
+        user_id="usr_1",
+        lines=lines or (line(),),
+        gateway="fake",
+        now=T0,
+        hold_expires_at=T0 + timedelta(minutes=15),
+    )
+
+
+TOTAL = Money(2000, "USD")
+
+
+def paid_order() -> Order:
+    order = new_order()
+    order.settle(TOTAL, LATER)
+    return order
+
+
+def failed_order() -> Order:
+    order = new_order()
+    order.fail_payment("card_declined", LATER)
+    order.release_stock(LATER)
+    return order
+
+
+def cancelled_order() -> Order:
+    order = new_order()
+    order.cancel("hold_expired", LATER)
+    order.release_stock(LATER)
+    return order
+
+
+def partially_refunded_order() -> Order:
+    order = paid_order()
+    order.request_refund(
+        refund_id="re_1", amount=Money(500, "USD"), reason="", requested_by=None, now=LATER
+    )
+    order.complete_refund("re_1", "gw_re_1", LATER)
+    return order
+
+
+def refunded_order() -> Order:
+    order = paid_order()
+    order.request_refund(refund_id="re_1", amount=None, reason="", requested_by=None, now=LATER)
+    order.complete_refund("re_1", "gw_re_1", LATER)
+    return order
+
+
+STATES: dict[OrderStatus, Callable[[], Order]] = {
+    OrderStatus.AWAITING_PAYMENT: new_order,
+    OrderStatus.PAID: paid_order,
+    OrderStatus.PARTIALLY_REFUNDED: partially_refunded_order,
+    OrderStatus.REFUNDED: refunded_order,
+    OrderStatus.PAYMENT_FAILED: failed_order,
+    OrderStatus.CANCELLED: cancelled_order,
+}
+
+
+def test_every_status_is_reachable_by_the_builders() -> None:
+    assert {build().status for build in STATES.values()} == set(OrderStatus)
+
+
+# -- placing -------------------------------------------------------------------------------
+
+
+def test_a_new_order_awaits_payment_with_its_stock_held() -> None:
+    order = new_order(line(1000, 2), line(250, 1, pid="prod_b"))
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    assert order.stock_state is StockState.HELD
+    assert order.total == Money(2250, "USD")
+    assert order.captured is None
+    assert order.refundable == Money.zero("USD")
+    assert order.is_payable
+
+
+def test_an_order_needs_at_least_one_line() -> None:
+    with pytest.raises(InvalidInput):
+        Order.place(order_id="o", user_id="u", lines=[], gateway="fake", now=T0, hold_expires_at=T0)
+
+
+def test_an_order_cannot_mix_currencies() -> None:
+    with pytest.raises(InvalidInput):
+        new_order(line(currency="USD"), line(currency="EUR", pid="prod_b"))
+
+
+# -- the table: which action is allowed from which status ----------------------------------
+
+# settle: True = becomes paid, False = ignored (already captured), raises = illegal.
+SETTLE: dict[OrderStatus, bool | type[Exception]] = {
+    OrderStatus.AWAITING_PAYMENT: True,
+    OrderStatus.PAID: False,
+    OrderStatus.PARTIALLY_REFUNDED: False,
+    OrderStatus.REFUNDED: False,
+    OrderStatus.PAYMENT_FAILED: IllegalTransition,  # stock released; needs rehold_stock first
+    OrderStatus.CANCELLED: IllegalTransition,
+}
+
+
+@pytest.mark.parametrize(("status", "expected"), SETTLE.items())
+def test_settle_from_each_status(status: OrderStatus, expected: bool | type[Exception]) -> None:
+    order = STATES[status]()
+    if isinstance(expected, bool):
+        assert order.settle(TOTAL, MUCH_LATER) is expected
+        assert order.status is (OrderStatus.PAID if expected else status)
+        assert order.stock_state is StockState.TAKEN
+    else:
+        with pytest.raises(expected):
+            order.settle(TOTAL, MUCH_LATER)
+        assert order.status is status
+
+
+@pytest.mark.parametrize("status", list(OrderStatus))
+@pytest.mark.parametrize("end", ["fail_payment", "cancel"])
+def test_only_an_order_awaiting_payment_can_fail_or_be_cancelled(
+    status: OrderStatus, end: str
+) -> None:
+    order = STATES[status]()
+    stock_before = order.stock_state
+    changed = getattr(order, end)("some_code", MUCH_LATER)
+    if status is OrderStatus.AWAITING_PAYMENT:
+        assert changed is True
+        assert order.status is (
+            OrderStatus.PAYMENT_FAILED if end == "fail_payment" else OrderStatus.CANCELLED
+        )
+        assert order.failure_code == "some_code"
+    else:
+        # Only forward transitions: a stale event changes nothing, it is not an error either.
+        assert changed is False
+        assert order.status is status
+    assert order.stock_state is stock_before  # ending never moves stock by itself
+
+
+@pytest.mark.parametrize("status", list(OrderStatus))
+def test_only_captured_orders_can_be_refunded(status: OrderStatus) -> None:
+    order = STATES[status]()
+    if status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        refund = order.request_refund(
+            refund_id="re_x", amount=Money(1, "USD"), reason="", requested_by=None, now=MUCH_LATER
+        )
+        assert refund in order.refunds
+    elif status is OrderStatus.REFUNDED:
+        with pytest.raises(RefundExceedsCaptured):
+            order.request_refund(
+                refund_id="re_x",
+                amount=Money(1, "USD"),
+                reason="",
+                requested_by=None,
+                now=MUCH_LATER,
+            )
+    else:
+        with pytest.raises(OrderNotRefundable):
+            order.request_refund(
+                refund_id="re_x",
+                amount=Money(1, "USD"),
+                reason="",
+                requested_by=None,
+                now=MUCH_LATER,
+            )
+
+
+@pytest.mark.parametrize("status", list(OrderStatus))
+def test_only_an_order_awaiting_payment_is_payable(status: OrderStatus) -> None:
+    order = STATES[status]()
+    if status is OrderStatus.AWAITING_PAYMENT:
+        order.ensure_payable()
+    else:
+        with pytest.raises(OrderNotPayable):
+            order.ensure_payable()
+
+
+# -- settle --------------------------------------------------------------------------------
+
+
+def test_settle_marks_paid_takes_the_stock_and_records_the_capture() -> None:
+    order = new_order()
+    assert order.settle(TOTAL, LATER) is True
+    assert order.status is OrderStatus.PAID
+    assert order.stock_state is StockState.TAKEN
+    assert order.captured == TOTAL
+    assert order.paid_at == LATER
+    assert order.refundable == TOTAL
+
+
+def test_settle_is_idempotent() -> None:
+    order = paid_order()
+    paid_at = order.paid_at
+    for _ in range(3):
+        assert order.settle(TOTAL, MUCH_LATER) is False
+    assert order.status is OrderStatus.PAID
+    assert order.paid_at == paid_at
+    assert order.captured == TOTAL
+
+
+@pytest.mark.parametrize("amount", [Money(1999, "USD"), Money(2001, "USD"), Money(2000, "EUR")])
+def test_settle_refuses_a_capture_that_does_not_match_the_total(amount: Money) -> None:
+    order = new_order()
+    with pytest.raises(IllegalTransition):
+        order.settle(amount, LATER)
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    assert order.stock_state is StockState.HELD
+    assert order.captured is None
+
+
+def test_a_stale_failure_after_payment_is_ignored() -> None:
+    order = paid_order()
+    assert order.fail_payment("card_declined", MUCH_LATER) is False
+    assert order.cancel("hold_expired", MUCH_LATER) is False
+    assert order.status is OrderStatus.PAID
+    assert order.failure_code is None
+    assert order.stock_state is StockState.TAKEN
+
+
+def test_failing_twice_changes_nothing_the_second_time() -> None:
+    order = new_order()
+    assert order.fail_payment("card_declined", LATER) is True
+    assert order.fail_payment("expired_card", MUCH_LATER) is False
+    assert order.failure_code == "card_declined"
+
+
+# -- stock hold ----------------------------------------------------------------------------
+
+
+def test_stock_is_released_only_after_the_order_ended() -> None:
+    order = new_order()
+    with pytest.raises(IllegalTransition):
+        order.release_stock(LATER)
+    order.fail_payment("card_declined", LATER)
+    assert order.release_stock(LATER) == order.lines
+    assert order.stock_state is StockState.RELEASED
+    assert order.release_stock(MUCH_LATER) == ()  # nothing left to give back
+
+
+def test_a_paid_order_never_gives_its_stock_back() -> None:
+    order = paid_order()
+    assert order.release_stock(MUCH_LATER) == ()
+    assert order.stock_state is StockState.TAKEN
+
+
+@pytest.mark.parametrize("builder", [failed_order, cancelled_order])
+def test_late_capture_rehold_then_settle(builder: Callable[[], Order]) -> None:
+    order = builder()
+    assert order.rehold_stock(MUCH_LATER) == order.lines
+    assert order.stock_state.value == "held"
+    assert order.settle(TOTAL, MUCH_LATER) is True
+    assert order.status is OrderStatus.PAID
+    assert order.stock_state is StockState.TAKEN
+    assert order.failure_code is None
+
+
+@pytest.mark.parametrize("builder", [new_order, paid_order])
+def test_only_released_stock_can_be_held_again(builder: Callable[[], Order]) -> None:
+    with pytest.raises(IllegalTransition):
+        builder().rehold_stock(MUCH_LATER)
+
+
+# -- the payment intent --------------------------------------------------------------------
+
+
+def test_one_order_has_one_payment_intent() -> None:
+    order = new_order()
+    order.attach_intent("pi_1", LATER)
+    order.attach_intent("pi_1", LATER)  # the same one again is fine
+    with pytest.raises(IllegalTransition):
+        order.attach_intent("pi_2", LATER)
+    assert order.intent_id == "pi_1"
