@@ -18,6 +18,7 @@ instead of the standard library.)
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -68,19 +69,33 @@ ROUTED_LOGGERS = ("gunicorn.error", "gunicorn.access", "werkzeug", "alembic", "s
 
 
 def _sensitive(key: object) -> bool:
-    name = str(key).lower()
+    # Keys repeat (every access line has the same ones): answer those from a bounded memo.
+    return _sensitive_name(key) if isinstance(key, str) else _sensitive_name(str(key))
+
+
+@functools.lru_cache(maxsize=4096)
+def _sensitive_name(key: str) -> bool:
+    name = key.lower()
     return name in SENSITIVE_KEYS or any(part in name for part in SENSITIVE_KEY_PARTS)
 
 
 def mask_emails(text: str) -> str:
     """``"ada@example.com"`` -> ``"a***@example.com"``, for every address in ``text``."""
+    if "@" not in text:  # no address without one; skips the regex for nearly every string
+        return text
     return _EMAIL.sub(r"\1***@\2", text)
+
+
+# Values that hold no text: nothing to mask or redact inside them (the common case, checked first).
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
 def scrub(value: Any, _depth: int = 0) -> Any:
     """A copy of ``value`` with secrets redacted (by key) and emails masked (in strings)."""
     if _depth > 20:  # a cycle or an absurdly deep structure: give up on it rather than recurse
         return REDACTED
+    if type(value) in _PLAIN:  # exact types only: a subclass could render as anything
+        return value
     if isinstance(value, str):
         return mask_emails(value)
     if isinstance(value, Mapping):

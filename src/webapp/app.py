@@ -14,11 +14,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.api import register_blueprints
 from webapp.bootstrap import Container, build_container, configure_process
+from webapp.catalog_cache import CATALOG_CACHE_KEY, CatalogCache
 from webapp.config import Settings
 from webapp.csrf import CSRF_HEADER, check_csrf
 from webapp.problems import install_error_handlers
 from webapp.request_log import install_request_logging
-from webapp.request_ports import CONTAINER_KEY
+from webapp.request_ports import CONTAINER_KEY, release_request_uow
 from webapp.sessions import COOKIE_POLICY_KEY, CookiePolicy
 
 __all__ = ["create_app"]
@@ -58,8 +59,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     app.extensions[CONTAINER_KEY] = container or build_container(settings)
     app.extensions[COOKIE_POLICY_KEY] = CookiePolicy(secure=secure)
+    app.extensions[CATALOG_CACHE_KEY] = CatalogCache()
 
     install_request_logging(app)  # first: every later refusal still gets an id and a log line
+    app.teardown_request(release_request_uow)
     app.before_request(check_csrf)
     app.after_request(_harden)
     install_error_handlers(app)

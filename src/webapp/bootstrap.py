@@ -8,8 +8,10 @@ or command gets its own ``UnitOfWork``, never a shared one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 import attrs
 from sqlalchemy.engine import Engine, make_url
@@ -36,6 +38,7 @@ __all__ = [
     "configure_process",
     "migrate_database",
     "preload_database_driver",
+    "release_uow",
     "start_background_work",
 ]
 
@@ -59,6 +62,35 @@ class Container:
         """Release pooled connections (tests and CLI commands end with this)."""
         if self.engine is not None:
             self.engine.dispose()
+
+    @contextmanager
+    def closing_uows(self) -> Iterator[Container]:
+        """This container, except that every unit of work it makes is closed when the block
+        ends (a CLI command's)."""
+        made: list[UnitOfWork] = []
+
+        def new_uow() -> UnitOfWork:
+            uow = self.new_uow()
+            made.append(uow)
+            return uow
+
+        try:
+            yield attrs.evolve(self, new_uow=new_uow)
+        finally:
+            for uow in made:
+                release_uow(uow)
+
+
+@runtime_checkable
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def release_uow(uow: UnitOfWork) -> None:
+    """Give back what ``uow`` holds between its transactions (``SqlUnitOfWork`` keeps a pooled
+    connection). The port has no ``close``: units of work that hold nothing need none."""
+    if isinstance(uow, _Closable):
+        uow.close()
 
 
 def build_container(settings: Settings) -> Container:

@@ -39,7 +39,8 @@ def _container() -> Iterator[Container]:
     configure_process(settings)
     container = build_container(settings)
     try:
-        yield container
+        with container.closing_uows() as closing:
+            yield closing
     except InvalidInput as exc:
         details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
         raise click.ClickException(details) from None

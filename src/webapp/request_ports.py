@@ -2,6 +2,8 @@
 
 A unit of work is created lazily, once per request, and kept on ``flask.g``; it is never shared
 between requests or threads. Views call use cases as ``use_case(command, **payment_ports())``.
+When the request ends - answered, refused or failed - ``release_request_uow`` closes it, so its
+pooled connection goes back to the pool (a unit of work keeps one across its transactions).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TypedDict, cast
 from flask import current_app, g
 
 from commerce_core.ports import Clock, EventSink, PasswordHasher, PaymentGateway, UnitOfWork
-from webapp.bootstrap import Container
+from webapp.bootstrap import Container, release_uow
 
 __all__ = [
     "CONTAINER_KEY",
@@ -20,6 +22,7 @@ __all__ = [
     "account_ports",
     "container",
     "payment_ports",
+    "release_request_uow",
     "request_uow",
 ]
 
@@ -49,6 +52,13 @@ def request_uow() -> UnitOfWork:
     if "uow" not in g:
         g.uow = container().new_uow()
     return cast(UnitOfWork, g.uow)
+
+
+def release_request_uow(_error: BaseException | None = None) -> None:
+    """``teardown_request`` hook: close this request's unit of work, if it made one."""
+    uow = g.pop("uow", None)
+    if uow is not None:
+        release_uow(uow)
 
 
 def payment_ports() -> PaymentPorts:

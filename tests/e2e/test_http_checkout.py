@@ -54,7 +54,10 @@ def _product(client: Client, *, min_stock: int = 5) -> dict[str, Any]:
 
 
 def _stock(client: Client, slug: str) -> int:
-    return int(client.get(f"/api/products/{slug}").json()["stock"])
+    # Each worker keeps catalog answers for a second, keyed by path and query string; a query
+    # string of its own makes this read go to the database, so it sees the stock as it is now.
+    fresh = secrets.token_hex(4)
+    return int(client.get(f"/api/products/{slug}?fresh={fresh}").json()["stock"])
 
 
 def _intent(client: Client, product: dict[str, Any], quantity: int = 1) -> dict[str, Any]:

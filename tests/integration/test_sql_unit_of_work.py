@@ -4,6 +4,7 @@ counts on the hot paths, savepoints, errors mapped to the domain's."""
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import time
@@ -41,8 +42,10 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 
 
 @pytest.fixture
-def uow(engine: Engine) -> SqlUnitOfWork:
-    return SqlUnitOfWork(engine)
+def uow(engine: Engine) -> Iterator[SqlUnitOfWork]:
+    uow = SqlUnitOfWork(engine)
+    yield uow
+    uow.close()
 
 
 @contextmanager
@@ -142,7 +145,7 @@ def test_a_nested_with_on_one_unit_of_work_is_refused(uow: SqlUnitOfWork) -> Non
         pass
 
 
-def test_reading_an_order_costs_three_statements_and_a_page_four(
+def test_reading_a_paid_order_costs_three_statements_and_a_page_four(
     engine: Engine, uow: SqlUnitOfWork
 ) -> None:
     orders = [_paid(_order(at=T0 + timedelta(seconds=i)), f"pi_{i}") for i in range(10)]
@@ -165,6 +168,25 @@ def test_reading_an_order_costs_three_statements_and_a_page_four(
         page, total = uow.orders.list_all(0, 10)
         assert (page, total) == (orders[::-1], 10)
         assert len(seen) == 4
+
+
+def test_an_order_that_was_never_paid_is_read_without_its_refunds_table(
+    engine: Engine, uow: SqlUnitOfWork
+) -> None:
+    """Only a captured order can have refunds, so an unpaid one costs two statements."""
+    unpaid, paid = _order(), _paid(_order(at=T0 + timedelta(seconds=1)), "pi_paid")
+    paid.request_refund(refund_id="re_1", amount=None, reason="", requested_by=None, now=T0)
+    with uow:
+        uow.orders.add(unpaid)
+        uow.orders.add(paid)
+        uow.commit()
+    with uow, statements(engine) as seen:
+        assert uow.orders.get(unpaid.id, for_update=True) == unpaid
+        assert not any("refunds" in statement for statement in seen)
+        assert len(seen) == 2
+        seen.clear()
+        assert uow.orders.list_all(0, 10) == ([paid, unpaid], 2)
+        assert len(seen) == 4  # the refunds of the paid one are read
 
 
 def test_saving_writes_only_what_changed_one_statement_per_table(
@@ -192,6 +214,29 @@ def test_saving_writes_only_what_changed_one_statement_per_table(
     with uow:
         stored = uow.orders.get(order.id)
     assert stored == loaded
+
+
+def test_a_sale_updates_only_the_stock_of_a_locked_product(
+    engine: Engine, uow: SqlUnitOfWork
+) -> None:
+    product = make_product(stock=5)
+    with uow:
+        uow.products.add(product)
+        uow.commit()
+    with uow, statements(engine) as seen:
+        locked = uow.products.lock([product.id])[product.id]
+        seen.clear()
+        uow.products.save(locked)  # unchanged: nothing to write
+        assert seen == []
+        locked.stock -= 2
+        locked.updated_at = T0 + timedelta(days=1)
+        uow.products.save(locked)
+        (update,) = seen
+        set_clause = update.split(" SET ")[1].split(" WHERE ")[0]
+        assert re.findall(r"(\w+)=", set_clause) == ["stock", "updated_at"]
+        uow.commit()
+    with uow:
+        assert uow.products.get(product.id) == locked
 
 
 def test_refunds_read_back_in_request_order(uow: SqlUnitOfWork) -> None:
@@ -316,6 +361,130 @@ def test_an_email_taken_by_a_concurrent_sign_up_is_refused_and_the_transaction_l
         found = uow.users.get_by_email("ada@example.com")
         assert found is not None
         assert found.id == theirs.id
+
+
+# -- one pooled connection per unit of work ---------------------------------------------------
+
+
+@contextmanager
+def checkouts(engine: Engine) -> Iterator[list[int]]:
+    """Pool checkouts during the block (each one a pre-ping on PostgreSQL)."""
+    seen = [0]
+
+    def count(*_args: Any) -> None:
+        seen[0] += 1
+
+    event.listen(engine, "checkout", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "checkout", count)
+
+
+def _checked_out(engine: Engine) -> int:
+    """Connections out of the pool. The PostgreSQL engine is the session's, so tests compare
+    against the count at their start; garbage is collected first, so that an earlier test's
+    unit of work caught in a reference cycle (an exception's traceback) cannot give its
+    connection back halfway through the count."""
+    gc.collect()
+    count: int = engine.pool.checkedout()  # type: ignore[attr-defined]
+    return count
+
+
+def test_a_unit_of_work_keeps_one_connection_across_its_transactions(engine: Engine) -> None:
+    base = _checked_out(engine)
+    uow = SqlUnitOfWork(engine)
+    product = make_product()
+    with checkouts(engine) as seen:
+        with uow:
+            uow.products.add(product)
+            uow.commit()
+        with uow:
+            assert uow.products.get(product.id) is not None
+        with uow:
+            uow.products.add(make_product())  # rolled back: never committed
+        assert _checked_out(engine) == base + 1
+        uow.close()
+        uow.close()  # idempotent
+    assert seen == [1]
+    assert _checked_out(engine) == base
+    with uow:  # usable again after close: it checks out a connection anew
+        assert uow.products.get(product.id) is not None
+        assert uow.orders.list_all(0, 10) == ([], 0)
+    uow.close()
+
+
+def test_between_blocks_the_kept_connection_holds_no_transaction(engine: Engine) -> None:
+    idle = SqlUnitOfWork(engine)
+    with idle:
+        idle.products.add(make_product(stock=3))
+        idle.commit()
+    # Another writer gets through at once (on SQLite: BEGIN IMMEDIATE takes the write lock).
+    with SqlUnitOfWork(engine) as other:
+        other.products.add(make_product())
+        other.commit()
+    with idle:
+        assert len(idle.products.search(None, 0, 10)[0]) == 2
+    idle.close()
+
+
+def test_a_failed_transaction_leaves_the_connection_reusable(engine: Engine) -> None:
+    base = _checked_out(engine)
+    uow = SqlUnitOfWork(engine)
+    order = _order()
+    with uow:
+        uow.orders.add(order)
+        uow.commit()
+    with pytest.raises(Conflict), uow:
+        uow.orders.add(order)  # on PostgreSQL this aborts the transaction
+    with uow:
+        assert uow.orders.get(order.id) is not None
+        uow.products.add(make_product())
+        uow.commit()
+    assert _checked_out(engine) == base + 1
+    uow.close()
+
+
+def test_an_unclosed_unit_of_work_gives_its_connection_back_when_collected(
+    engine: Engine,
+) -> None:
+    base = _checked_out(engine)
+    uow = SqlUnitOfWork(engine)
+    with uow:
+        uow.products.add(make_product())
+    assert _checked_out(engine) == base + 1
+    del uow
+    assert _checked_out(engine) == base
+
+
+def test_closing_inside_a_block_rolls_it_back(engine: Engine) -> None:
+    uow = SqlUnitOfWork(engine)
+    product = make_product()
+    with uow:
+        uow.products.add(product)
+        uow.close()
+    with uow:
+        assert uow.products.get(product.id) is None
+    uow.close()
+
+
+def test_in_memory_sqlite_units_of_work_do_not_disturb_each_other() -> None:
+    """StaticPool shares one connection: each unit of work lets go of it at every block's end."""
+    engine = make_engine("sqlite:///:memory:")
+    upgrade(engine)
+    product = make_product()
+    first = SqlUnitOfWork(engine)
+    with first:
+        first.products.add(product)
+        first.commit()
+    second = SqlUnitOfWork(engine)
+    with second:
+        second.products.add(make_product())
+        first.close()  # would roll back `second` if `first` still held the shared connection
+        second.commit()
+    with second:
+        assert len(second.products.search(None, 0, 10)[0]) == 2
+    engine.dispose()
 
 
 # -- the contract every UnitOfWork passes --------------------------------------------------------

@@ -9,8 +9,10 @@ from typing import Any
 import attrs
 from flask import Flask, got_request_exception
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from adapters.observability import configure_logging
+from adapters.sql import SqlUnitOfWork
 from commerce_core.ports import UnitOfWork
 from tests.webapp.browser import PASSWORD, Shopper, assert_problem
 from tests.webapp.conftest import Catalog
@@ -187,3 +189,42 @@ def test_product_images_are_served_as_static_files(app_client: FlaskClient) -> N
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     response.close()
+
+
+def test_every_request_gives_its_database_connection_back_even_when_it_fails(
+    settings: Settings, container: Container, catalog: Catalog
+) -> None:
+    """A request's unit of work keeps one pooled connection across its transactions; the
+    request's end returns it - after a success, a refusal and an unexpected error alike."""
+    assert container.engine is not None
+    engine = container.engine
+
+    class FailingAfterItsFirstTransaction(SqlUnitOfWork):
+        def __exit__(self, *exc: Any) -> None:
+            super().__exit__(*exc)
+            raise RuntimeError("boom")  # the connection stays checked out, the view fails
+
+    made = [0]
+
+    def failing_after_use() -> UnitOfWork:
+        made[0] += 1
+        return FailingAfterItsFirstTransaction(engine) if made[0] == 3 else container.new_uow()
+
+    app = create_app(settings, container=attrs.evolve(container, new_uow=failing_after_use))
+    pool: Any = engine.pool
+    shopper = Shopper(app.test_client())
+    checkouts = [0]
+    event.listen(engine, "checkout", lambda *_: checkouts.__setitem__(0, checkouts[0] + 1))
+
+    shopper.register()
+    assert pool.checkedout() == 0
+    before = checkouts[0]
+    shopper.intent(catalog.mug)  # session lookup, hold, intent: three transactions
+    assert pool.checkedout() == 0
+    # One checkout (one pre-ping on PostgreSQL) for the request's unit of work, whatever its
+    # number of transactions, and one for the fake gateway's own transaction.
+    assert checkouts[0] - before == 2
+    assert_problem(shopper.get("/api/orders/ord_nope"), 500, "internal_error")
+    assert pool.checkedout() == 0
+    assert_problem(shopper.get("/api/products/nope?x=1"), 404, "not_found")
+    assert pool.checkedout() == 0

@@ -22,13 +22,14 @@ verified by ``parse_event`` exactly as Stripe's are.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from adapters.payments import stripe_wire
@@ -42,7 +43,7 @@ from adapters.payments.fake_tables import (
     fake_gateway_refunds as refunds_table,
 )
 from adapters.payments.webhook_outbox import WebhookOutbox, add_event, gateway_transaction
-from adapters.sql._rows import insert_on_conflict
+from adapters.sql._rows import insert_on_conflict_for
 from commerce_core.clock import SystemClock
 from commerce_core.errors import GatewayError
 from commerce_core.money import Money
@@ -106,9 +107,7 @@ class FakeStripeGateway:
                 return intent.to_intent()
             intent = SimulatedIntent.create(amount, order_id)
             connection.execute(
-                insert(intents_table).values(
-                    {**_intent_values(intent), "created_at": self._clock.now()}
-                )
+                _INSERT_INTENT, {**_intent_values(intent), "created_at": self._clock.now()}
             )
             self._answer(connection, "create", idempotency_key, ref=intent.id)
             return intent.to_intent()
@@ -219,20 +218,16 @@ class FakeStripeGateway:
         ``INSERT ... ON CONFLICT DO NOTHING`` waits for a concurrent claimant of the same key to
         finish; if it committed, our insert does nothing and we read its answer.
         """
-        claim = (
-            insert_on_conflict(connection, idempotency_table)
-            .values(operation=operation, key=key, request=request, created_at=self._clock.now())
-            .on_conflict_do_nothing(index_elements=["operation", "key"])
-            # SQLAlchemy reports an INSERT's rowcount only when asked to.
-            .execution_options(preserve_rowcount=True)
-        )
-        if connection.execute(claim).rowcount == 1:
+        claim = _claim_statement(connection.dialect.name)
+        values = {
+            "operation": operation,
+            "key": key,
+            "request": request,
+            "created_at": self._clock.now(),
+        }
+        if connection.execute(claim, values).rowcount == 1:
             return None
-        first = connection.execute(
-            select(idempotency_table).where(
-                idempotency_table.c.operation == operation, idempotency_table.c.key == key
-            )
-        ).one()
+        first = connection.execute(_FIRST_CALL, {"op": operation, "k": key}).one()
         if first.request != request:
             # Stripe answers 400 idempotency_error: a key reused for another request is a bug.
             raise GatewayError(
@@ -250,16 +245,14 @@ class FakeStripeGateway:
         response: str | None = None,
     ) -> None:
         connection.execute(
-            update(idempotency_table)
-            .where(idempotency_table.c.operation == operation, idempotency_table.c.key == key)
-            .values(response_ref=ref, response=response)
+            _ANSWER, {"op": operation, "k": key, "response_ref": ref, "response": response}
         )
 
     def _load(
         self, connection: Connection, intent_id: str, *, lock: bool = True
     ) -> tuple[SimulatedIntent, datetime]:
-        query = select(intents_table).where(intents_table.c.id == intent_id)
-        row = connection.execute(query.with_for_update() if lock else query).one_or_none()
+        query = _INTENT_FOR_UPDATE if lock else _INTENT
+        row = connection.execute(query, {"intent_id": intent_id}).one_or_none()
         if row is None:
             raise GatewayError(f"no such payment intent: {intent_id}")
         intent = SimulatedIntent(
@@ -286,11 +279,7 @@ class FakeStripeGateway:
         refund: SimulatedRefund | None = None,
     ) -> PaymentIntent:
         """Write the intent back, queue its events, and store the answer for its key."""
-        connection.execute(
-            update(intents_table)
-            .where(intents_table.c.id == intent.id)
-            .values(_intent_values(intent))
-        )
+        connection.execute(_UPDATE_INTENT, {"intent_id": intent.id, **_intent_values(intent)})
         intent_json = _intent_object(intent, created_at)
         for event in events:
             data = intent_json
@@ -335,6 +324,29 @@ class FakeStripeGateway:
 
 def _fingerprint(*parts: object) -> str:
     return json.dumps(parts)
+
+
+# The statements of every call, built once; values come as execution parameters.
+_INSERT_INTENT = insert(intents_table)
+_UPDATE_INTENT = update(intents_table).where(intents_table.c.id == bindparam("intent_id"))
+_INTENT = select(intents_table).where(intents_table.c.id == bindparam("intent_id"))
+_INTENT_FOR_UPDATE = _INTENT.with_for_update()
+_KEY_MATCHES = (
+    idempotency_table.c.operation == bindparam("op"),
+    idempotency_table.c.key == bindparam("k"),
+)
+_FIRST_CALL = select(idempotency_table).where(*_KEY_MATCHES)
+_ANSWER = update(idempotency_table).where(*_KEY_MATCHES)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    return (
+        insert_on_conflict_for(dialect, idempotency_table)
+        .on_conflict_do_nothing(index_elements=["operation", "key"])
+        # SQLAlchemy reports an INSERT's rowcount only when asked to.
+        .execution_options(preserve_rowcount=True)
+    )
 
 
 def _intent_values(intent: SimulatedIntent) -> dict[str, object]:

@@ -56,20 +56,24 @@ def gateway_transaction(engine: Engine) -> Iterator[Connection]:
         raise GatewayUnavailable(f"fake gateway storage unavailable: {reason}") from error
 
 
+_INSERT_EVENT = insert(events_table)
+
+
 def add_event(
     connection: Connection, *, event_id: str, event_type: str, body: bytes, created_at: datetime
 ) -> None:
     """Put an event into the outbox, inside the caller's transaction."""
     connection.execute(
-        insert(events_table).values(
-            id=event_id,
-            type=event_type,
-            payload=body.decode(),
+        _INSERT_EVENT,
+        {
+            "id": event_id,
+            "type": event_type,
+            "payload": body.decode(),
             # Wall-clock nanoseconds: orders delivery even when created_at is a frozen test clock.
-            sequence=time.time_ns(),
-            created_at=created_at,
-            attempts=0,
-        )
+            "sequence": time.time_ns(),
+            "created_at": created_at,
+            "attempts": 0,
+        },
     )
 
 

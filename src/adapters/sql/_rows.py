@@ -17,12 +17,17 @@ def insert_on_conflict(connection: Connection, table: Table) -> Any:
     through each dialect's own ``insert`` with the same API. (Typed ``Any`` because the two
     dialects' ``Insert`` classes share no base that declares those methods.)
     """
-    if connection.dialect.name == "postgresql":
+    return insert_on_conflict_for(connection.dialect.name, table)
+
+
+def insert_on_conflict_for(dialect: str, table: Table) -> Any:
+    """``insert_on_conflict`` by dialect name (for statements built once per dialect)."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(  # pragma: no cover - only the two supported databases
-        f"INSERT ... ON CONFLICT is not wired for {connection.dialect.name}"
+        f"INSERT ... ON CONFLICT is not wired for {dialect}"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import RowMapping, bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +14,29 @@ from commerce_core.accounts import Role, Session, User
 from commerce_core.errors import Conflict, EmailAlreadyRegistered, NotFound
 
 __all__ = ["SqlSessionRepository", "SqlUserRepository"]
+
+
+# The statements of every signed-in request, built once (SQLAlchemy then only looks up their
+# compiled form) rather than per call.
+_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
+_USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
+_SESSION_BY_HASH = select(sessions).where(sessions.c.token_hash == bindparam("token_hash"))
+_SESSION_WITH_USER = (
+    select(
+        sessions.c.token_hash,
+        sessions.c.user_id,
+        sessions.c.created_at.label("session_created_at"),
+        sessions.c.last_seen_at,
+        users,
+    )
+    .join_from(sessions, users, users.c.id == sessions.c.user_id)
+    .where(sessions.c.token_hash == bindparam("token_hash"))
+)
+_TOUCH_SESSION = (
+    sessions.update()
+    .where(sessions.c.token_hash == bindparam("hash"))
+    .values(last_seen_at=bindparam("last_seen_at"))
+)
 
 
 def _user_values(user: User) -> dict[str, Any]:
@@ -64,15 +87,11 @@ class SqlUserRepository:
             raise
 
     def get(self, user_id: str) -> User | None:
-        row = (
-            self._connection.execute(select(users).where(users.c.id == user_id)).mappings().first()
-        )
+        row = self._connection.execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
         return None if row is None else _user(row)
 
     def get_by_email(self, email: str) -> User | None:
-        row = (
-            self._connection.execute(select(users).where(users.c.email == email)).mappings().first()
-        )
+        row = self._connection.execute(_USER_BY_EMAIL, {"email": email}).mappings().first()
         return None if row is None else _user(row)
 
     def save(self, user: User) -> None:
@@ -110,7 +129,7 @@ class SqlSessionRepository:
 
     def get(self, token_hash: str) -> Session | None:
         row = (
-            self._connection.execute(select(sessions).where(sessions.c.token_hash == token_hash))
+            self._connection.execute(_SESSION_BY_HASH, {"token_hash": token_hash})
             .mappings()
             .first()
         )
@@ -123,12 +142,27 @@ class SqlSessionRepository:
             last_seen_at=row["last_seen_at"],
         )
 
+    def get_with_user(self, token_hash: str) -> tuple[Session, User] | None:
+        """One indexed join (the session's primary key, then the user's)."""
+        row = (
+            self._connection.execute(_SESSION_WITH_USER, {"token_hash": token_hash})
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        session = Session(
+            token_hash=row["token_hash"],
+            user_id=row["user_id"],
+            created_at=row["session_created_at"],
+            last_seen_at=row["last_seen_at"],
+        )
+        return session, _user(row)
+
     def save(self, session: Session) -> None:
         # Only last_seen_at ever moves; a session that was deleted (logged out) stays deleted.
         self._connection.execute(
-            sessions.update()
-            .where(sessions.c.token_hash == session.token_hash)
-            .values(last_seen_at=session.last_seen_at)
+            _TOUCH_SESSION, {"hash": session.token_hash, "last_seen_at": session.last_seen_at}
         )
 
     def delete(self, token_hash: str) -> None:

@@ -8,15 +8,30 @@ the gateway retries it.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from adapters.sql._rows import insert_on_conflict
+from adapters.sql._rows import insert_on_conflict_for
 from adapters.sql.tables import processed_events
 from commerce_core.payments import GatewayEvent
 
 __all__ = ["SqlProcessedEventRepository"]
+
+
+@functools.cache
+def _record_statement(dialect: str) -> Any:
+    """Built once per dialect; the row comes as the execution's parameters."""
+    return (
+        insert_on_conflict_for(dialect, processed_events)
+        .on_conflict_do_nothing(
+            index_elements=[processed_events.c.gateway, processed_events.c.event_id]
+        )
+        # SQLAlchemy reports an INSERT's rowcount only when asked to.
+        .execution_options(preserve_rowcount=True)
+    )
 
 
 class SqlProcessedEventRepository:
@@ -25,19 +40,12 @@ class SqlProcessedEventRepository:
 
     def record(self, event: GatewayEvent, received_at: datetime) -> bool:
         """``True`` if this (gateway, event id) is new; ``False`` for a duplicate delivery."""
-        insert = (
-            insert_on_conflict(self._connection, processed_events)
-            .values(
-                gateway=event.gateway,
-                event_id=event.id,
-                kind=event.kind.value,
-                intent_id=event.intent_id,
-                received_at=received_at,
-            )
-            .on_conflict_do_nothing(
-                index_elements=[processed_events.c.gateway, processed_events.c.event_id]
-            )
-            # SQLAlchemy reports an INSERT's rowcount only when asked to.
-            .execution_options(preserve_rowcount=True)
-        )
-        return bool(self._connection.execute(insert).rowcount == 1)
+        row = {
+            "gateway": event.gateway,
+            "event_id": event.id,
+            "kind": event.kind.value,
+            "intent_id": event.intent_id,
+            "received_at": received_at,
+        }
+        insert = _record_statement(self._connection.dialect.name)
+        return bool(self._connection.execute(insert, row).rowcount == 1)

@@ -9,13 +9,14 @@ IMMEDIATE`` has serialised the two transactions already.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import RowMapping, bindparam, select
 from sqlalchemy.engine import Connection
 
-from adapters.sql._rows import insert_on_conflict
+from adapters.sql._rows import insert_on_conflict_for
 from adapters.sql.tables import idempotency_records as records
 from commerce_core.idempotency import IdempotencyRecord, IdempotencyState
 
@@ -24,6 +25,37 @@ __all__ = ["SqlIdempotencyRepository"]
 # A claim whose competitor vanished between our INSERT and our SELECT (it was abandoned and
 # deleted in between) tries again; twice in a row would take a pathological scheduler.
 _CLAIM_ATTEMPTS = 3
+
+
+_KEY = (records.c.user_id, records.c.scope, records.c.key)
+_UPDATED = ("fingerprint", "state", "outcome", "response", "resource_id", "locked_at")
+_GET = select(records).where(
+    records.c.user_id == bindparam("u"),
+    records.c.scope == bindparam("s"),
+    records.c.key == bindparam("k"),
+)
+_GET_FOR_UPDATE = _GET.with_for_update()
+
+
+# Each dialect's INSERT ... ON CONFLICT statements, built once per dialect; the row's values
+# are the execution's parameters.
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    return (
+        insert_on_conflict_for(dialect, records)
+        .on_conflict_do_nothing(index_elements=list(_KEY))
+        # SQLAlchemy reports an INSERT's rowcount only when asked to.
+        .execution_options(preserve_rowcount=True)
+    )
+
+
+@functools.cache
+def _save_statement(dialect: str) -> Any:
+    upsert = insert_on_conflict_for(dialect, records)
+    return upsert.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={name: getattr(upsert.excluded, name) for name in _UPDATED},
+    )
 
 
 def _values(record: IdempotencyRecord) -> dict[str, Any]:
@@ -62,17 +94,10 @@ class SqlIdempotencyRepository:
 
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         """``None`` if ``record`` was inserted (the caller owns the key), else the existing one."""
-        insert = (
-            insert_on_conflict(self._connection, records)
-            .values(_values(record))
-            .on_conflict_do_nothing(
-                index_elements=[records.c.user_id, records.c.scope, records.c.key]
-            )
-            # SQLAlchemy reports an INSERT's rowcount only when asked to.
-            .execution_options(preserve_rowcount=True)
-        )
+        insert = _claim_statement(self._connection.dialect.name)
+        values = _values(record)
         for _ in range(_CLAIM_ATTEMPTS):
-            if self._connection.execute(insert).rowcount == 1:
+            if self._connection.execute(insert, values).rowcount == 1:
                 return None
             existing = self.get(record.user_id, record.scope, record.key)
             if existing is not None:
@@ -84,33 +109,16 @@ class SqlIdempotencyRepository:
     def get(
         self, user_id: str, scope: str, key: str, *, for_update: bool = False
     ) -> IdempotencyRecord | None:
-        query = select(records).where(
-            records.c.user_id == user_id, records.c.scope == scope, records.c.key == key
+        query = _GET_FOR_UPDATE if for_update else _GET
+        row = (
+            self._connection.execute(query, {"u": user_id, "s": scope, "k": key}).mappings().first()
         )
-        if for_update:
-            query = query.with_for_update()
-        row = self._connection.execute(query).mappings().first()
         return None if row is None else _record(row)
 
     def save(self, record: IdempotencyRecord) -> None:
         """Write the record back; an upsert, so saving one that was purged meanwhile restores it."""
-        values = _values(record)
-        upsert = insert_on_conflict(self._connection, records).values(values)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[records.c.user_id, records.c.scope, records.c.key],
-            set_={
-                name: getattr(upsert.excluded, name)
-                for name in (
-                    "fingerprint",
-                    "state",
-                    "outcome",
-                    "response",
-                    "resource_id",
-                    "locked_at",
-                )
-            },
-        )
-        self._connection.execute(upsert)
+        statement = _save_statement(self._connection.dialect.name)
+        self._connection.execute(statement, _values(record))
 
     def delete(self, record: IdempotencyRecord) -> None:
         self._connection.execute(

@@ -1,7 +1,11 @@
 """``SqlOrderRepository``: the order aggregate (order row, its lines, its refunds) in three tables.
 
-Reading an order costs three indexed statements (the order row - locked with ``FOR UPDATE`` when
-asked -, its lines, its refunds); a page of orders costs four whatever its size (no N+1).
+Reading an order costs two or three indexed statements (the order row - locked with ``FOR UPDATE``
+when asked -, its lines, and its refunds if it can have any); a page of orders costs at most four
+whatever its size (no N+1). Refunds are only read for orders whose payment was captured: the
+domain only lets a refund be requested on a captured order, and a captured order never goes back
+to an uncaptured status, so an order that is neither captured-status nor carries a captured
+amount has no refund rows to read.
 Saving writes only what changed since this transaction read or last wrote the order: one
 ``UPDATE`` of the order row if it changed, and one batched ``INSERT ... ON CONFLICT DO UPDATE`` of
 the refunds that were added or changed. So confirming a payment writes the order row once, even
@@ -20,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, RowMapping, func, select
+from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +44,25 @@ from commerce_core.orders import (
 __all__ = ["SqlOrderRepository"]
 
 RefundRows = dict[str, dict[str, Any]]
+# Statement shapes the hot paths run, built once: per call SQLAlchemy then only looks up their
+# compiled form instead of constructing and cache-keying a new statement.
+_BY_ID = select(orders).where(orders.c.id == bindparam("key"))
+_BY_INTENT = select(orders).where(orders.c.intent_id == bindparam("key"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_BY_INTENT_FOR_UPDATE = _BY_INTENT.with_for_update()
+_LINES_OF = (
+    select(order_lines)
+    .where(order_lines.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(order_lines.c.order_id, order_lines.c.line_no)
+)
+_REFUNDS_OF = (
+    select(refunds)
+    .where(refunds.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(refunds.c.order_id, refunds.c.position, refunds.c.created_at)
+)
+# The SET clause comes from the parameters: the snapshot's columns.
+_UPDATE_ORDER = orders.update().where(orders.c.id == bindparam("order_id"))
+_CAPTURED_STATUSES = frozenset(status.value for status in OrderStatus if status.is_paid)
 # Columns fixed at placing: lines are an immutable snapshot, and so is what they determine.
 _FIXED = ("id", "user_id", "currency", "total_amount", "created_at")
 
@@ -189,10 +212,10 @@ class SqlOrderRepository:
         self._known[order.id] = snapshot
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        return self._get_one(orders.c.id == order_id, for_update)
+        return self._get_one(_BY_ID_FOR_UPDATE if for_update else _BY_ID, order_id)
 
     def get_by_intent(self, intent_id: str, *, for_update: bool = False) -> Order | None:
-        return self._get_one(orders.c.intent_id == intent_id, for_update)
+        return self._get_one(_BY_INTENT_FOR_UPDATE if for_update else _BY_INTENT, intent_id)
 
     def save(self, order: Order) -> None:
         snapshot = _Snapshot.of(order)
@@ -206,7 +229,7 @@ class SqlOrderRepository:
         try:
             if known is None or known.order != snapshot.order:
                 result = self._connection.execute(
-                    orders.update().where(orders.c.id == order.id).values(snapshot.order)
+                    _UPDATE_ORDER, {"order_id": order.id, **snapshot.order}
                 )
                 if result.rowcount == 0:
                     raise NotFound(f"no order {order.id} to save")
@@ -252,11 +275,8 @@ class SqlOrderRepository:
 
     # -- loading -------------------------------------------------------------------------------
 
-    def _get_one(self, condition: ColumnElement[bool], for_update: bool) -> Order | None:
-        query = select(orders).where(condition)
-        if for_update:
-            query = query.with_for_update()
-        row = self._connection.execute(query).mappings().first()
+    def _get_one(self, query: Select[Any], key: str) -> Order | None:
+        row = self._connection.execute(query, {"key": key}).mappings().first()
         if row is None:
             return None
         return self._assemble([row])[0]
@@ -274,25 +294,24 @@ class SqlOrderRepository:
         return self._assemble(rows), total
 
     def _assemble(self, rows: Iterable[RowMapping]) -> list[Order]:
-        """Orders from their rows, with every line and refund fetched in two statements."""
+        """Orders from their rows, with every line and refund fetched in (at most) two
+        statements; only orders whose payment was captured can have refunds (module docstring)."""
         rows = list(rows)
         if not rows:
             return []
         ids = [row["id"] for row in rows]
         lines: defaultdict[str, list[OrderLine]] = defaultdict(list)
-        for line_row in self._connection.execute(
-            select(order_lines)
-            .where(order_lines.c.order_id.in_(ids))
-            .order_by(order_lines.c.order_id, order_lines.c.line_no)
-        ).mappings():
+        for line_row in self._connection.execute(_LINES_OF, {"ids": ids}).mappings():
             lines[line_row["order_id"]].append(_line(line_row))
         order_refunds: defaultdict[str, list[Refund]] = defaultdict(list)
-        for refund_row in self._connection.execute(
-            select(refunds)
-            .where(refunds.c.order_id.in_(ids))
-            .order_by(refunds.c.order_id, refunds.c.position, refunds.c.created_at)
-        ).mappings():
-            order_refunds[refund_row["order_id"]].append(_refund(refund_row))
+        captured = [
+            row["id"]
+            for row in rows
+            if row["status"] in _CAPTURED_STATUSES or row["captured_amount"] is not None
+        ]
+        if captured:
+            for refund_row in self._connection.execute(_REFUNDS_OF, {"ids": captured}).mappings():
+                order_refunds[refund_row["order_id"]].append(_refund(refund_row))
         loaded = [_order(row, lines[row["id"]], order_refunds[row["id"]]) for row in rows]
         for order in loaded:
             self._known[order.id] = _Snapshot.of(order)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import RowMapping, func, or_, select
+from sqlalchemy import RowMapping, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +16,19 @@ from commerce_core.errors import Conflict, NotFound
 from commerce_core.money import Money
 
 __all__ = ["SqlProductRepository"]
+
+
+# The hot statements, built once (SQLAlchemy then only looks up their compiled form).
+_BY_ID = select(products).where(products.c.id == bindparam("key"))
+_BY_SLUG = select(products).where(products.c.slug == bindparam("key"))
+_LOCK = (
+    select(products)
+    .where(products.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(products.c.id)
+    .with_for_update()
+)
+# The SET clause comes from the parameters: only the columns that changed.
+_UPDATE = products.update().where(products.c.id == bindparam("product_id"))
 
 
 def _values(product: Product) -> dict[str, Any]:
@@ -48,8 +61,13 @@ def _product(row: RowMapping) -> Product:
 
 
 class SqlProductRepository:
+    """One per transaction (the unit of work makes a new one per block): it remembers the
+    products this transaction read, so ``save`` writes only the columns that changed - a sale
+    writes ``stock`` and ``updated_at``, not the description."""
+
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._known: dict[str, dict[str, Any]] = {}
 
     def add(self, product: Product) -> None:
         try:
@@ -62,19 +80,11 @@ class SqlProductRepository:
             raise
 
     def get(self, product_id: str) -> Product | None:
-        row = (
-            self._connection.execute(select(products).where(products.c.id == product_id))
-            .mappings()
-            .first()
-        )
+        row = self._connection.execute(_BY_ID, {"key": product_id}).mappings().first()
         return None if row is None else _product(row)
 
     def get_by_slug(self, slug: str) -> Product | None:
-        row = (
-            self._connection.execute(select(products).where(products.c.slug == slug))
-            .mappings()
-            .first()
-        )
+        row = self._connection.execute(_BY_SLUG, {"key": slug}).mappings().first()
         return None if row is None else _product(row)
 
     def lock(self, product_ids: Iterable[str]) -> dict[str, Product]:
@@ -84,24 +94,30 @@ class SqlProductRepository:
         ids = sorted(set(product_ids))
         if not ids:
             return {}
-        rows = self._connection.execute(
-            select(products).where(products.c.id.in_(ids)).order_by(products.c.id).with_for_update()
-        ).mappings()
-        return {row["id"]: _product(row) for row in rows}
+        locked = {}
+        for row in self._connection.execute(_LOCK, {"ids": ids}).mappings():
+            product = _product(row)
+            locked[product.id] = product
+            self._known[product.id] = _values(product)
+        return locked
 
     def save(self, product: Product) -> None:
         values = _values(product)
-        del values["id"], values["created_at"]
+        known = self._known.get(product.id)
+        changed = {k: v for k, v in values.items() if known is None or known[k] != v}
+        for fixed in ("id", "created_at"):
+            changed.pop(fixed, None)
+        if not changed:
+            return  # locked by this transaction and unchanged since: nothing to write
         try:
-            result = self._connection.execute(
-                products.update().where(products.c.id == product.id).values(values)
-            )
+            result = self._connection.execute(_UPDATE, {"product_id": product.id, **changed})
         except IntegrityError as exc:
             if violates(exc, products.c.slug):
                 raise Conflict(f"a product with slug {product.slug!r} already exists") from exc
             raise
         if result.rowcount == 0:
             raise NotFound(f"no product {product.id} to save")
+        self._known[product.id] = values
 
     def search(self, query: str | None, offset: int, limit: int) -> tuple[list[Product], int]:
         """Case-insensitive substring match on name or description (``%`` and ``_`` in the

@@ -1,11 +1,20 @@
-"""``SqlUnitOfWork``: one database transaction per ``with`` block, on a connection of its own.
+"""``SqlUnitOfWork``: one database transaction per ``with`` block, all on one pooled connection.
 
 Use cases open several short transactions in a row on one unit of work (no transaction may stay
 open while the payment gateway is called), so the object is re-enterable: every ``with uow:``
-checks a connection out of the engine's pool, begins a transaction and binds fresh repositories
-to it; ``commit()`` commits; leaving the block rolls back whatever was not committed and returns
-the connection. After ``commit()`` the block may go on: the next statement begins a new
-transaction (SQLAlchemy's commit-as-you-go), which the end of the block rolls back if uncommitted.
+begins a transaction and binds fresh repositories to it; ``commit()`` commits; leaving the block
+rolls back whatever was not committed. After ``commit()`` the block may go on: the next statement
+begins a new transaction (SQLAlchemy's commit-as-you-go), which the end of the block rolls back if
+uncommitted.
+
+The connection is checked out of the engine's pool at the first ``with`` and kept, idle and
+outside any transaction, between blocks - so a request pays for one checkout (and, on PostgreSQL,
+one pre-ping) however many transactions it runs. ``close()`` returns it to the pool (the web app
+calls it when each request ends, errors included); a unit of work that is never closed returns it
+when it is garbage-collected. A connection that broke (invalidated) is dropped at the end of its
+block and the next block checks out another. Pools that hand every caller the same connection
+(``StaticPool`` for in-memory SQLite) get it back at the end of every block, as before: holding it
+buys nothing there, and releasing a shared connection later would roll back whoever uses it then.
 
 It holds per-block state, so it is not thread-safe: make one per request or per thread (they are
 cheap; the engine and its pool are what is shared).
@@ -13,10 +22,12 @@ cheap; the engine and its pool are what is shared).
 
 from __future__ import annotations
 
+import weakref
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from adapters.sql.accounts import SqlSessionRepository, SqlUserRepository
 from adapters.sql.audit import SqlAuditLog
@@ -64,24 +75,28 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
+        self._in_block = False
+        self._release: weakref.finalize[[], SqlUnitOfWork] | None = None
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
     def __enter__(self) -> Self:
-        if self._connection is not None:
+        if self._in_block:
             raise RuntimeError(
                 "this unit of work is already in a transaction; "
                 "nested `with uow:` blocks would silently share it"
             )
-        connection = self._engine.connect()
+        connection = self._connection
+        if connection is None:
+            connection = self._check_out()
         try:
             connection.begin()
         except BaseException:
-            connection.close()
+            self.close()
             raise
-        self._connection = connection
+        self._in_block = True
         self.products = SqlProductRepository(connection)
         self.orders = SqlOrderRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
@@ -97,11 +112,22 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:  # pragma: no cover - __exit__ without __enter__
+        if not self._in_block:  # pragma: no cover - __exit__ without __enter__
             return
-        # Closing rolls back whatever was not committed, then returns the connection to the pool.
-        connection.close()
+        self._in_block = False
+        connection = self._connection
+        if connection is None:  # closed inside the block; closing rolled it back
+            return
+        try:
+            # Whatever was not committed - also a transaction an error aborted (PostgreSQL
+            # refuses every statement after one until it is rolled back).
+            if connection.in_transaction():
+                connection.rollback()
+        except BaseException:
+            self.close()
+            raise
+        if connection.invalidated or not self._keeps_connection():
+            self.close()
 
     def commit(self) -> None:
         self._open().commit()
@@ -109,8 +135,26 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self._open().rollback()
 
+    def close(self) -> None:
+        """Return the connection to the pool (rolling back a block still open). Idempotent; the
+        unit of work stays usable: a later ``with`` checks out a connection again."""
+        release, self._release, self._connection = self._release, None, None
+        if release is not None:
+            release()
+
+    def _check_out(self) -> Connection:
+        connection = self._engine.connect()
+        self._connection = connection
+        # Not a bound method of self: the finalizer must not keep the unit of work alive.
+        self._release = weakref.finalize(self, connection.close)
+        self._release.atexit = False
+        return connection
+
+    def _keeps_connection(self) -> bool:
+        return not isinstance(self._engine.pool, StaticPool | SingletonThreadPool)
+
     def _open(self) -> Connection:
-        if self._connection is None:
+        if self._connection is None or not self._in_block:
             raise RuntimeError("commit() and rollback() belong inside `with uow:`")
         return self._connection
 
