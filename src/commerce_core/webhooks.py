@@ -95,6 +95,19 @@ def _apply(
                     refund_id=event.refund_id,
                 )
                 return EventOutcome.IGNORED
+            if event.amount is not None and event.amount != refund.amount:
+                # Signed, but not what we asked for: trust neither side blindly; staff decide.
+                events.emit(
+                    "alert.webhook_refund_amount_mismatch",
+                    event_id=event.id,
+                    order_id=order.id,
+                    refund_id=refund.id,
+                    expected=refund.amount.amount,
+                    expected_currency=refund.amount.currency,
+                    got=event.amount.amount,
+                    got_currency=event.amount.currency,
+                )
+                return EventOutcome.REJECTED
             gateway_id = event.refund_id or refund.gateway_refund_id or ""
             if event.kind is EventKind.REFUND_SUCCEEDED:
                 if refund.status is RefundStatus.FAILED:

@@ -359,6 +359,25 @@ def test_a_refund_failed_event_frees_the_reserved_amount(shop: InMemoryShop) -> 
     assert order_of(shop, order.id).refunded == Money(0, "USD")
 
 
+def test_a_refund_event_for_another_amount_is_rejected_and_alerted(shop: InMemoryShop) -> None:
+    order, refund_id = _pending_refund(shop)
+    wrong = GatewayEvent(
+        id="evt_refund_wrong_amount",
+        kind=EventKind.REFUND_SUCCEEDED,
+        gateway="fake",
+        intent_id=order.intent_id,
+        created_at=shop.clock.now(),
+        amount=Money(3998, "USD"),
+        refund_id="re_gw_2",
+        refund_key=f"refund-{refund_id}",
+    )
+    assert deliver(shop, wrong) is EventOutcome.REJECTED
+    assert shop.events.of("alert.webhook_refund_amount_mismatch")
+    order = order_of(shop, order.id)
+    assert order.refunds[0].status is RefundStatus.PENDING
+    assert order.refunded == Money(0, "USD")
+
+
 # -- signed payloads -----------------------------------------------------------------------
 
 
