@@ -56,6 +56,12 @@ class OpStats:
             "error_samples": self.error_samples,
         }
 
+    def add_counts(self, other: OpStats) -> None:
+        """Add ``other``'s latencies and outcome counts (not its error samples) to these."""
+        self.latencies_ms.extend(other.latencies_ms)
+        self.statuses.update(other.statuses)
+        self.exceptions.update(other.exceptions)
+
     def record_error_body(self, status: int, body: bytes) -> None:
         if len(self.error_samples) < MAX_ERROR_SAMPLES:
             self.error_samples.append(f"{status}: {body[:300].decode('utf-8', 'replace')}")
@@ -162,6 +168,31 @@ def _run_get(
         stats.exceptions.update(exceptions)
 
 
+def _post(
+    client: Client,
+    path: str,
+    payload: dict[str, Any],
+    headers: dict[str, str],
+    tally: OpStats,
+    shared: OpStats,
+    lock: threading.Lock,
+) -> tuple[int | None, bytes]:
+    """One checkout request: its outcome counted in ``tally`` (this thread's, merged at the
+    end), the body of a non-201 answer kept in ``shared``. ``(None, b"")`` when it raised."""
+    try:
+        status, _h, body, elapsed = client.request("POST", path, payload, headers)
+    except (OSError, http.client.HTTPException) as exc:
+        tally.exceptions[type(exc).__name__] += 1
+        return None, b""
+    tally.statuses[str(status)] += 1
+    if status == 201:
+        tally.latencies_ms.append(elapsed * 1000)
+    else:
+        with lock:
+            shared.record_error_body(status, body)
+    return status, body
+
+
 def _run_shopper(
     port: int,
     shopper: dict[str, str],
@@ -175,12 +206,7 @@ def _run_shopper(
 ) -> None:
     client = Client(port, {"session": shopper["session"], "csrf_token": shopper["csrf_token"]})
     done = 0
-    intent_ms: list[float] = []
-    confirm_ms: list[float] = []
-    intent_status: Counter[str] = Counter()
-    confirm_status: Counter[str] = Counter()
-    intent_exc: Counter[str] = Counter()
-    confirm_exc: Counter[str] = Counter()
+    intent, confirm = OpStats(), OpStats()
     cart = {"items": [{"product_id": shopper["product_id"], "quantity": 1}]}
     _sleep_until(start_at)
     requests = 0
@@ -188,49 +214,31 @@ def _run_shopper(
         while requests < max_requests and time.time() < deadline:
             csrf = {"X-CSRF-Token": client.cookies.get("csrf_token", "")}
             requests += 1
-            try:
-                status, _h, body, elapsed = client.request(
-                    "POST", "/api/checkout/intent", cart, csrf
-                )
-            except (OSError, http.client.HTTPException) as exc:
-                intent_exc[type(exc).__name__] += 1
-                continue
-            intent_status[str(status)] += 1
+            status, body = _post(
+                client, "/api/checkout/intent", cart, csrf, intent, intent_stats, lock
+            )
+            if status == 429:
+                time.sleep(0.05)  # do not spin on a rate limit
             if status != 201:
-                with lock:
-                    intent_stats.record_error_body(status, body)
-                if status == 429:
-                    time.sleep(0.05)  # do not spin on a rate limit
                 continue
-            intent_ms.append(elapsed * 1000)
             intent_id = json.loads(body)["intent_id"]
             requests += 1
-            try:
-                status, _h, body, elapsed = client.request(
-                    "POST",
-                    "/api/checkout/confirm",
-                    {"intent_id": intent_id, "payment_method": "pm_card_visa"},
-                    {**csrf, "Idempotency-Key": str(uuid.uuid4())},
-                )
-            except (OSError, http.client.HTTPException) as exc:
-                confirm_exc[type(exc).__name__] += 1
-                continue
-            confirm_status[str(status)] += 1
-            if status != 201:
-                with lock:
-                    confirm_stats.record_error_body(status, body)
-                continue
-            confirm_ms.append(elapsed * 1000)
-            done += 1
+            status, _body = _post(
+                client,
+                "/api/checkout/confirm",
+                {"intent_id": intent_id, "payment_method": "pm_card_visa"},
+                {**csrf, "Idempotency-Key": str(uuid.uuid4())},
+                confirm,
+                confirm_stats,
+                lock,
+            )
+            if status == 201:
+                done += 1
     finally:
         client.close()
     with lock:
-        intent_stats.latencies_ms.extend(intent_ms)
-        intent_stats.statuses.update(intent_status)
-        intent_stats.exceptions.update(intent_exc)
-        confirm_stats.latencies_ms.extend(confirm_ms)
-        confirm_stats.statuses.update(confirm_status)
-        confirm_stats.exceptions.update(confirm_exc)
+        intent_stats.add_counts(intent)
+        confirm_stats.add_counts(confirm)
         completed.append(done)
 
 

@@ -39,7 +39,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import bare_app  # noqa: E402
-from run import add_benchmark_products  # noqa: E402
+from bench_shop import add_benchmark_products  # noqa: E402
 
 # Own time of a function is charged to the first layer whose marker is in its file name.
 LAYERS = (
