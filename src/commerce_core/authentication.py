@@ -46,12 +46,15 @@ class Register:
     password: str
     name: str
     role: Role = Role.CUSTOMER
+    # The browser's current session, ended with the new one's start: a new id at every login.
+    previous_session_token: str | None = None
 
 
 @attrs.frozen
 class LogIn:
     email: str
     password: str
+    previous_session_token: str | None = None
 
 
 @attrs.frozen
@@ -113,6 +116,8 @@ def register(
     token = new_token()
     with uow:
         uow.users.add(user)
+        if command.previous_session_token:
+            uow.sessions.delete(hash_token(command.previous_session_token))
         uow.sessions.add(Session(hash_token(token), user.id, now, now))
         uow.commit()
     events.emit("auth.registered", user_id=user.id, role=user.role.value)
@@ -151,6 +156,8 @@ def log_in(
             fresh.password_hash = rehashed
             uow.users.save(fresh)
             user = fresh
+        if command.previous_session_token:
+            uow.sessions.delete(hash_token(command.previous_session_token))
         uow.sessions.add(Session(hash_token(token), user.id, now, now))
         uow.commit()
     events.emit("auth.logged_in", user_id=user.id)

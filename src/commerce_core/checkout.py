@@ -39,8 +39,8 @@ from commerce_core.money import Money
 from commerce_core.orders import Order, OrderLine, StockState
 from commerce_core.payments import IntentStatus, PaymentIntent
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
-from commerce_core.stock import give_back, take_for_lines
-from commerce_core.views import order_view
+from commerce_core.stock import end_unpaid, take_for_lines, take_locked
+from commerce_core.views import order_view, timestamp
 
 __all__ = [
     "DEFAULT_HOLD",
@@ -109,7 +109,7 @@ def intent_body(order: Order, intent: PaymentIntent) -> dict[str, Any]:
         "client_secret": intent.client_secret,
         "amount": order.total.to_primitive(),
         "status": order.status.value,
-        "hold_expires_at": order_view(order)["hold_expires_at"],
+        "hold_expires_at": timestamp(order.hold_expires_at),
     }
 
 
@@ -155,7 +155,7 @@ def create_checkout_intent(
             amount=order.total, order_id=order.id, idempotency_key=f"intent-{order.id}"
         )
     except GatewayError:
-        _end_unpaid(uow, clock, order.id, "gateway_error", cancel=True)
+        _cancel_unpaid(uow, clock, order.id, "gateway_error")
         if idem is not None:
             idem.abandon()
         raise
@@ -226,7 +226,7 @@ def _place_order(
             now=now,
             hold_expires_at=now + hold_for,
         )
-        take_for_lines(uow, lines, now)
+        take_locked(uow, products, wanted, now)  # the rows locked above, not locked again
         uow.orders.add(order)
         if idem is not None:
             idem.record.resource_id = order.id
@@ -235,18 +235,15 @@ def _place_order(
     return order
 
 
-def _end_unpaid(uow: UnitOfWork, clock: Clock, order_id: str, code: str, *, cancel: bool) -> Order:
+def _cancel_unpaid(uow: UnitOfWork, clock: Clock, order_id: str, code: str) -> None:
     with uow:
         order = uow.orders.get(order_id, for_update=True)
         if order is None:  # pragma: no cover - orders are never deleted
             raise NotFound(f"order {order_id} vanished")
         now = clock.now()
-        changed = order.cancel(code, now) if cancel else order.fail_payment(code, now)
-        if changed:
-            give_back(uow, order, now)
+        if end_unpaid(uow, order, code, now, failed=False):
             uow.orders.save(order)
         uow.commit()
-    return order
 
 
 def settle_order(
@@ -257,6 +254,7 @@ def settle_order(
     A capture that arrives after the order failed or expired (its stock already given back) holds
     the stock again if it can; if it cannot, the order is not marked paid - it would lack its stock
     - and an alert asks staff to refund the captured payment. Returns whether anything changed.
+    The caller saves ``order``, as it does after any other transition under its lock.
     """
     if order.status.is_paid:
         return False
@@ -276,7 +274,6 @@ def settle_order(
         order.rehold_stock(now)
         events.emit("payment.late_capture", order_id=order.id, intent_id=order.intent_id)
     changed = order.settle(amount, now)
-    uow.orders.save(order)
     if changed:
         events.emit(
             "order.paid",
@@ -389,8 +386,7 @@ def apply_intent(
         return "not_paid", {"detail": "payment captured but the order could not be completed"}
     if intent.declined:
         now = clock.now()
-        if order.fail_payment(intent.decline_code or "declined", now):
-            give_back(uow, order, now)
+        end_unpaid(uow, order, intent.decline_code or "declined", now, failed=True)
         events.emit(
             "payment.declined",
             order_id=order.id,
@@ -408,7 +404,6 @@ def apply_intent(
         }
     if intent.status is IntentStatus.CANCELED:
         now = clock.now()
-        if order.cancel("intent_canceled", now):
-            give_back(uow, order, now)
+        end_unpaid(uow, order, "intent_canceled", now, failed=False)
         return "canceled", {}
     return "processing", {"status": intent.status.value}

@@ -14,7 +14,7 @@ from commerce_core.checkout import settle_order
 from commerce_core.errors import GatewayError
 from commerce_core.payments import IntentStatus, PaymentIntent
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
-from commerce_core.stock import give_back
+from commerce_core.stock import end_unpaid
 
 __all__ = ["ReleaseReport", "release_expired_holds"]
 
@@ -58,9 +58,9 @@ def release_expired_holds(
             now = clock.now()
             if intent is not None and intent.status is IntentStatus.SUCCEEDED:
                 if settle_order(uow, order, intent.amount, clock, events):
+                    uow.orders.save(order)
                     settled += 1
-            elif order.cancel("hold_expired", now):
-                give_back(uow, order, now)
+            elif end_unpaid(uow, order, "hold_expired", now, failed=False):
                 uow.orders.save(order)
                 released += 1
             uow.commit()

@@ -6,14 +6,15 @@ Lock order everywhere: the order row (if any) first, then product rows by ascend
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from commerce_core.catalog import Product
 from commerce_core.errors import OutOfStock
 from commerce_core.orders import Order, OrderLine
 from commerce_core.ports import UnitOfWork
 
-__all__ = ["give_back", "take_for_lines"]
+__all__ = ["end_unpaid", "give_back", "take_for_lines", "take_locked"]
 
 
 def _quantities(lines: Iterable[OrderLine]) -> Counter[str]:
@@ -26,7 +27,13 @@ def _quantities(lines: Iterable[OrderLine]) -> Counter[str]:
 def take_for_lines(uow: UnitOfWork, lines: Iterable[OrderLine], now: datetime) -> None:
     """Take every line's units from the catalog, all or nothing; ``OutOfStock`` names each short one."""
     wanted = _quantities(lines)
-    products = uow.products.lock(sorted(wanted))
+    take_locked(uow, uow.products.lock(sorted(wanted)), wanted, now)
+
+
+def take_locked(
+    uow: UnitOfWork, products: Mapping[str, Product], wanted: Mapping[str, int], now: datetime
+) -> None:
+    """``take_for_lines`` for a caller that already holds the product rows' locks."""
     short = sorted(
         pid for pid, qty in wanted.items() if pid not in products or products[pid].stock < qty
     )
@@ -49,3 +56,14 @@ def give_back(uow: UnitOfWork, order: Order, now: datetime) -> None:
         if product is not None:  # a deleted product has nothing to return to
             product.put_back(wanted[pid], now)
             uow.products.save(product)
+
+
+def end_unpaid(uow: UnitOfWork, order: Order, code: str, now: datetime, *, failed: bool) -> bool:
+    """Fail (``failed=True``) or cancel an order awaiting payment and give its hold back.
+
+    ``False`` and no change if the order had already moved on (a stale event, a second call).
+    """
+    ended = order.fail_payment(code, now) if failed else order.cancel(code, now)
+    if ended:
+        give_back(uow, order, now)
+    return ended

@@ -16,7 +16,7 @@ from commerce_core.checkout import settle_order
 from commerce_core.orders import Order, Refund, RefundStatus
 from commerce_core.payments import EventKind, GatewayEvent
 from commerce_core.ports import Clock, EventSink, UnitOfWork
-from commerce_core.stock import give_back
+from commerce_core.stock import end_unpaid
 
 __all__ = ["EventOutcome", "handle_gateway_event", "refund_gateway_key"]
 
@@ -76,14 +76,9 @@ def _apply(
             return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
         case EventKind.PAYMENT_FAILED | EventKind.PAYMENT_CANCELED:
             code = event.decline_code or event.kind.value
-            ended = (
-                order.fail_payment(code, now)
-                if event.kind is EventKind.PAYMENT_FAILED
-                else order.cancel(code, now)
-            )
-            if not ended:
+            failed = event.kind is EventKind.PAYMENT_FAILED
+            if not end_unpaid(uow, order, code, now, failed=failed):
                 return EventOutcome.IGNORED  # stale: the order already moved on
-            give_back(uow, order, now)
             return EventOutcome.PROCESSED
         case EventKind.REFUND_SUCCEEDED | EventKind.REFUND_FAILED:
             refund = _find_refund(order, event)

@@ -346,19 +346,20 @@ class InMemoryUnitOfWork:
         if self._working is not None:
             raise RuntimeError("this unit of work is already open; use one per thread")
         self.store.lock.acquire()
-        self._working = copy.deepcopy(self.store.data)
         self.committed = False
-        for name, repo in (
-            ("products", _Products),
-            ("orders", _Orders),
-            ("idempotency", _Idempotency),
-            ("events", _Events),
-            ("users", _Users),
-            ("sessions", _Sessions),
-            ("audit", _Audit),
-        ):
-            setattr(self, name, repo(self._working))
+        self._begin()
         return self
+
+    def _begin(self) -> None:
+        """A private copy of the store, and repositories over it."""
+        self._working = working = copy.deepcopy(self.store.data)
+        self.products = _Products(working)
+        self.orders = _Orders(working)
+        self.idempotency = _Idempotency(working)
+        self.events = _Events(working)
+        self.users = _Users(working)
+        self.sessions = _Sessions(working)
+        self.audit = _Audit(working)
 
     def __exit__(
         self,
@@ -377,8 +378,10 @@ class InMemoryUnitOfWork:
         self.committed = True
 
     def rollback(self) -> None:
+        # The repositories must see the fresh copy too, or later writes would land in the
+        # discarded one.
         if self._working is not None:
-            self._working = copy.deepcopy(self.store.data)
+            self._begin()
 
 
 # -- the payment gateway -----------------------------------------------------------------------
