@@ -30,14 +30,15 @@ __all__ = ["CSRF_HEADER", "check_csrf", "csrf_exempt", "mint_token", "token_matc
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_TOKEN_LENGTH = 200
-_EXEMPT: set[str] = set()
+# Marked on the view function itself (as Flask marks ``required_methods``): no registry to keep.
+_EXEMPT_ATTRIBUTE = "csrf_exempt"
 
 F = TypeVar("F", bound=Callable[..., object])
 
 
 def csrf_exempt(view: F) -> F:
     """Exempt a view that authenticates its caller otherwise (the signed gateway webhook)."""
-    _EXEMPT.add(f"{view.__module__}.{view.__qualname__}")
+    setattr(view, _EXEMPT_ATTRIBUTE, True)
     return view
 
 
@@ -61,7 +62,7 @@ def token_matches(secret: str, binding: str, token: str) -> bool:
 
 def _is_exempt() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
-    return view is not None and f"{view.__module__}.{view.__qualname__}" in _EXEMPT
+    return getattr(view, _EXEMPT_ATTRIBUTE, False) is True
 
 
 def check_csrf() -> None:

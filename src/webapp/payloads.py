@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, overload
 
 from flask import request
 
@@ -158,6 +158,10 @@ def query_int(name: str, default: int) -> int:
     return int(raw)
 
 
+@overload
+def idempotency_key(*, required: Literal[True]) -> str: ...
+@overload
+def idempotency_key(*, required: bool) -> str | None: ...
 def idempotency_key(*, required: bool) -> str | None:
     """The ``Idempotency-Key`` header. When required and absent: 400, as the IETF draft says."""
     key = request.headers.get("Idempotency-Key")

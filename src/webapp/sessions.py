@@ -110,12 +110,14 @@ def session_token() -> str | None:
 
 
 def current_user() -> User | None:
-    """The signed-in user of this request, resolved once."""
-    if "user_resolved" not in g:
+    """The signed-in user of this request, resolved once (``g.user`` may be ``None``)."""
+    if "user" not in g:
         token = session_token()
-        c = container()
-        g.user = None if token is None else resolve_session(token, uow=request_uow(), clock=c.clock)
-        g.user_resolved = True
+        g.user = (
+            None
+            if token is None
+            else resolve_session(token, uow=request_uow(), clock=container().clock)
+        )
     return cast(User | None, g.user)
 
 

@@ -52,7 +52,10 @@ def register_account() -> Response:
     name = body.text("name", max_length=200)
     body.finish()
     # The role is never read from the request: self-registration always makes a customer.
-    signed_in = register(Register(email=email, password=password, name=name), **account_ports())
+    signed_in = register(
+        Register(email=email, password=password, name=name, previous_session_token=session_token()),
+        **account_ports(),
+    )
     return _signed_in(signed_in, status=201)
 
 
@@ -64,7 +67,10 @@ def log_in_account() -> Response:
     body.finish()
     # Unknown email, wrong password and disabled account raise the same AuthenticationFailed,
     # rendered as one identical 401 body.
-    signed_in = log_in(LogIn(email=email, password=password), **account_ports())
+    signed_in = log_in(
+        LogIn(email=email, password=password, previous_session_token=session_token()),
+        **account_ports(),
+    )
     return _signed_in(signed_in, status=200)
 
 
@@ -84,9 +90,6 @@ def who_am_i() -> Response:
 
 
 def _signed_in(signed_in: SignedIn, *, status: int) -> Response:
-    previous = session_token()
-    if previous is not None:
-        log_out(previous, uow=request_uow())
     g.user = signed_in.user  # for this request's log line
     policy = cookie_policy()
     response = json_response({"user": signed_in.user.to_primitive()}, status)

@@ -59,7 +59,6 @@ def create_intent() -> Response:
 def confirm() -> Response:
     user = require_user()
     key = idempotency_key(required=True)
-    assert key is not None  # noqa: S101 - required=True either returns a key or raises
     body = BodyReader(json_body())
     intent_id = body.text("intent_id", min_length=1, max_length=MAX_ID)
     payment_method = body.optional_text("payment_method", max_length=MAX_ID)

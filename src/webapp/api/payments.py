@@ -41,7 +41,6 @@ def receive_webhook() -> Response:
 def refund() -> Response:
     actor = require_user()
     key = idempotency_key(required=True)
-    assert key is not None  # noqa: S101 - required=True either returns a key or raises
     body = BodyReader(json_body())
     order_id = body.text("order_id", min_length=1, max_length=255)
     amount = body.optional_amount("amount")
