@@ -216,12 +216,9 @@ def _alert_to_sentry(event: str, fields: Mapping[str, object]) -> None:
 # -- Sentry ------------------------------------------------------------------------------------
 
 
-def _scrub_sentry_event(event: Any, _hint: Any) -> Any:
-    return scrub(event)
-
-
-def _scrub_breadcrumb(crumb: Any, _hint: Any) -> Any:
-    return scrub(crumb)
+def _scrub_sentry_hook(event_or_breadcrumb: Any, _hint: Any) -> Any:
+    """``before_send`` and ``before_breadcrumb``: both get a dict and a hint."""
+    return scrub(event_or_breadcrumb)
 
 
 _PRIVACY_OPTIONS = frozenset(
@@ -262,8 +259,8 @@ def init_sentry(
         # default is the same "no personal data").
         max_request_body_size="never",
         include_local_variables=False,
-        before_send=_scrub_sentry_event,
-        before_breadcrumb=_scrub_breadcrumb,
+        before_send=_scrub_sentry_hook,
+        before_breadcrumb=_scrub_sentry_hook,
         traces_sample_rate=traces_sample_rate,
         **options,
     )

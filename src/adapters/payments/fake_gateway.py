@@ -43,7 +43,7 @@ from adapters.payments.fake_tables import (
     fake_gateway_refunds as refunds_table,
 )
 from adapters.payments.webhook_outbox import WebhookOutbox, add_event, gateway_transaction
-from adapters.sql._rows import insert_on_conflict_for
+from adapters.sql.conflicts import insert_on_conflict
 from commerce_core.clock import SystemClock
 from commerce_core.errors import GatewayError
 from commerce_core.money import Money
@@ -282,6 +282,7 @@ class FakeStripeGateway:
         connection.execute(_UPDATE_INTENT, {"intent_id": intent.id, **_intent_values(intent)})
         intent_json = _intent_object(intent, created_at)
         for event in events:
+            created = int(event.created_at.timestamp())
             data = intent_json
             if event.refund_id is not None and refund is not None:
                 data = stripe_wire.refund_object(
@@ -289,10 +290,9 @@ class FakeStripeGateway:
                     intent_id=refund.intent_id,
                     amount=refund.amount,
                     status=refund.status.value,
-                    created=int(event.created_at.timestamp()),
+                    created=created,
                     idempotency_key=refund.idempotency_key,
                 )
-            created = int(event.created_at.timestamp())
             body = stripe_wire.encode_event(
                 stripe_wire.event_object(
                     event_id=event.id, event_type=event.raw_type, data_object=data, created=created
@@ -342,7 +342,7 @@ _ANSWER = update(idempotency_table).where(*_KEY_MATCHES)
 @functools.cache
 def _claim_statement(dialect: str) -> Any:
     return (
-        insert_on_conflict_for(dialect, idempotency_table)
+        insert_on_conflict(dialect, idempotency_table)
         .on_conflict_do_nothing(index_elements=["operation", "key"])
         # SQLAlchemy reports an INSERT's rowcount only when asked to.
         .execution_options(preserve_rowcount=True)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 import structlog
-from sqlalchemy import Engine, exc, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, exc, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from adapters.payments import stripe_wire
@@ -57,6 +57,14 @@ def gateway_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 _INSERT_EVENT = insert(events_table)
+
+
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Undelivered, and at ``now`` neither backing off after a failure nor leased."""
+    return (
+        events_table.c.delivered_at.is_(None),
+        or_(events_table.c.next_attempt_at.is_(None), events_table.c.next_attempt_at <= now),
+    )
 
 
 def add_event(
@@ -139,10 +147,7 @@ class WebhookOutbox:
         now = datetime.fromtimestamp(self._now(), UTC)
         due = (
             select(events_table.c.id, events_table.c.payload, events_table.c.attempts)
-            .where(events_table.c.delivered_at.is_(None))
-            .where(
-                or_(events_table.c.next_attempt_at.is_(None), events_table.c.next_attempt_at <= now)
-            )
+            .where(*_due(now))
             .order_by(events_table.c.sequence, events_table.c.id)
             .limit(limit)
         )
@@ -164,12 +169,10 @@ class WebhookOutbox:
         polling the same outbox do not all send it; a process that dies mid-delivery only
         delays the event until the lease runs out."""
         now = datetime.fromtimestamp(self._now(), UTC)
-        table = events_table
         with gateway_transaction(self._engine) as connection:
             claimed = connection.execute(
-                update(table)
-                .where(table.c.id == event_id, table.c.delivered_at.is_(None))
-                .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
+                update(events_table)
+                .where(events_table.c.id == event_id, *_due(now))
                 .values(next_attempt_at=now + timedelta(seconds=LEASE))
             ).rowcount
         return claimed == 1

@@ -8,7 +8,7 @@ from sqlalchemy import RowMapping, bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql._rows import violates
+from adapters.sql.conflicts import violates
 from adapters.sql.tables import sessions, users
 from commerce_core.accounts import Role, Session, User
 from commerce_core.errors import Conflict, EmailAlreadyRegistered, NotFound
@@ -118,6 +118,16 @@ def _session_values(session: Session) -> dict[str, Any]:
     }
 
 
+def _session(row: RowMapping, *, created_at: str = "created_at") -> Session:
+    """``created_at`` names the column: joined with ``users``, the session's is relabelled."""
+    return Session(
+        token_hash=row["token_hash"],
+        user_id=row["user_id"],
+        created_at=row[created_at],
+        last_seen_at=row["last_seen_at"],
+    )
+
+
 class SqlSessionRepository:
     """Sessions by the SHA-256 of their token; the token itself is never stored."""
 
@@ -133,14 +143,7 @@ class SqlSessionRepository:
             .mappings()
             .first()
         )
-        if row is None:
-            return None
-        return Session(
-            token_hash=row["token_hash"],
-            user_id=row["user_id"],
-            created_at=row["created_at"],
-            last_seen_at=row["last_seen_at"],
-        )
+        return None if row is None else _session(row)
 
     def get_with_user(self, token_hash: str) -> tuple[Session, User] | None:
         """One indexed join (the session's primary key, then the user's)."""
@@ -151,13 +154,7 @@ class SqlSessionRepository:
         )
         if row is None:
             return None
-        session = Session(
-            token_hash=row["token_hash"],
-            user_id=row["user_id"],
-            created_at=row["session_created_at"],
-            last_seen_at=row["last_seen_at"],
-        )
-        return session, _user(row)
+        return _session(row, created_at="session_created_at"), _user(row)
 
     def save(self, session: Session) -> None:
         # Only last_seen_at ever moves; a session that was deleted (logged out) stays deleted.

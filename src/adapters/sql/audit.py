@@ -30,6 +30,11 @@ __all__ = ["AUDIT_APPEND_LOCK", "SqlAuditLog"]
 # An arbitrary application-wide constant naming "the audit chain" for pg_advisory_xact_lock.
 AUDIT_APPEND_LOCK = 0x61756469745F6C67  # "audit_lg"
 
+# The statements of every append, built once; the entry comes as the execution's parameters.
+_APPEND_LOCK = select(func.pg_advisory_xact_lock(AUDIT_APPEND_LOCK))
+_LAST_HASH = select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+_INSERT = audit_log.insert()
+
 
 def _entry(row: RowMapping) -> AuditEntry:
     return AuditEntry(
@@ -63,25 +68,24 @@ class SqlAuditLog:
     def append(self, entry: AuditEntry) -> AuditEntry:
         """Seal ``entry`` onto the chain and store it; returns the sealed entry."""
         if self._connection.dialect.name == "postgresql":
-            self._connection.execute(select(func.pg_advisory_xact_lock(AUDIT_APPEND_LOCK)))
-        last = self._connection.execute(
-            select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-        ).scalar_one_or_none()
+            self._connection.execute(_APPEND_LOCK)
+        last = self._connection.execute(_LAST_HASH).scalar_one_or_none()
         # Normalised to what reads back (UTC, JSON) so the stored hash verifies later.
         entry = attrs.evolve(entry, at=entry.at.astimezone(UTC), details=_as_stored(entry.details))
         sealed = entry.chained_to(last or GENESIS_HASH)
         self._connection.execute(
-            audit_log.insert().values(
-                id=sealed.id,
-                at=sealed.at,
-                actor=sealed.actor,
-                action=sealed.action,
-                target=sealed.target,
-                ip=sealed.ip,
-                details=sealed.details,
-                prev_hash=sealed.prev_hash,
-                hash=sealed.hash,
-            )
+            _INSERT,
+            {
+                "id": sealed.id,
+                "at": sealed.at,
+                "actor": sealed.actor,
+                "action": sealed.action,
+                "target": sealed.target,
+                "ip": sealed.ip,
+                "details": sealed.details,
+                "prev_hash": sealed.prev_hash,
+                "hash": sealed.hash,
+            },
         )
         return sealed
 

@@ -93,7 +93,7 @@ def _is_memory(url: URL) -> bool:
 
 def _sqlite_engine(url: URL, kw: dict[str, Any]) -> Engine:
     memory = _is_memory(url)
-    options: dict[str, Any] = {}
+    options: dict[str, Any]
     if memory:
         # One connection for the engine's life: each new connection would be a new empty database.
         options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}

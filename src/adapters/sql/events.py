@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from adapters.sql._rows import insert_on_conflict_for
+from adapters.sql.conflicts import insert_on_conflict
 from adapters.sql.tables import processed_events
 from commerce_core.payments import GatewayEvent
 
@@ -25,7 +25,7 @@ __all__ = ["SqlProcessedEventRepository"]
 def _record_statement(dialect: str) -> Any:
     """Built once per dialect; the row comes as the execution's parameters."""
     return (
-        insert_on_conflict_for(dialect, processed_events)
+        insert_on_conflict(dialect, processed_events)
         .on_conflict_do_nothing(
             index_elements=[processed_events.c.gateway, processed_events.c.event_id]
         )

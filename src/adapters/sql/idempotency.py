@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import RowMapping, bindparam, select
 from sqlalchemy.engine import Connection
 
-from adapters.sql._rows import insert_on_conflict_for
+from adapters.sql.conflicts import insert_on_conflict
 from adapters.sql.tables import idempotency_records as records
 from commerce_core.idempotency import IdempotencyRecord, IdempotencyState
 
@@ -42,7 +42,7 @@ _GET_FOR_UPDATE = _GET.with_for_update()
 @functools.cache
 def _claim_statement(dialect: str) -> Any:
     return (
-        insert_on_conflict_for(dialect, records)
+        insert_on_conflict(dialect, records)
         .on_conflict_do_nothing(index_elements=list(_KEY))
         # SQLAlchemy reports an INSERT's rowcount only when asked to.
         .execution_options(preserve_rowcount=True)
@@ -51,7 +51,7 @@ def _claim_statement(dialect: str) -> Any:
 
 @functools.cache
 def _save_statement(dialect: str) -> Any:
-    upsert = insert_on_conflict_for(dialect, records)
+    upsert = insert_on_conflict(dialect, records)
     return upsert.on_conflict_do_update(
         index_elements=list(_KEY),
         set_={name: getattr(upsert.excluded, name) for name in _UPDATED},

@@ -18,6 +18,7 @@ ends and rolls back, which is what should happen.)
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -28,7 +29,7 @@ from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, selec
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql._rows import insert_on_conflict, violates
+from adapters.sql.conflicts import insert_on_conflict, violates
 from adapters.sql.tables import order_lines, orders, refunds
 from commerce_core.errors import Conflict, NotFound
 from commerce_core.money import Money
@@ -65,6 +66,21 @@ _UPDATE_ORDER = orders.update().where(orders.c.id == bindparam("order_id"))
 _CAPTURED_STATUSES = frozenset(status.value for status in OrderStatus if status.is_paid)
 # Columns fixed at placing: lines are an immutable snapshot, and so is what they determine.
 _FIXED = ("id", "user_id", "currency", "total_amount", "created_at")
+
+
+@functools.cache
+def _refund_upsert(dialect: str) -> Any:
+    """Built once per dialect; the refund rows come as the execution's parameters. Only what a
+    refund's life changes is updated on a conflict."""
+    upsert = insert_on_conflict(dialect, refunds)
+    return upsert.on_conflict_do_update(
+        index_elements=[refunds.c.id],
+        set_={
+            "status": upsert.excluded.status,
+            "gateway_refund_id": upsert.excluded.gateway_refund_id,
+            "updated_at": upsert.excluded.updated_at,
+        },
+    )
 
 
 @attrs.frozen
@@ -234,15 +250,7 @@ class SqlOrderRepository:
                 if result.rowcount == 0:
                     raise NotFound(f"no order {order.id} to save")
             if changed:
-                upsert = insert_on_conflict(self._connection, refunds)
-                upsert = upsert.on_conflict_do_update(
-                    index_elements=[refunds.c.id],
-                    set_={
-                        "status": upsert.excluded.status,
-                        "gateway_refund_id": upsert.excluded.gateway_refund_id,
-                        "updated_at": upsert.excluded.updated_at,
-                    },
-                )
+                upsert = _refund_upsert(self._connection.dialect.name)
                 self._connection.execute(upsert, changed)
         except IntegrityError as exc:
             conflict = _conflict(exc, order)

@@ -9,7 +9,7 @@ from sqlalchemy import RowMapping, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql._rows import violates
+from adapters.sql.conflicts import violates
 from adapters.sql.tables import products
 from commerce_core.catalog import Product
 from commerce_core.errors import Conflict, NotFound

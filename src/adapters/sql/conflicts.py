@@ -1,4 +1,7 @@
-"""What the repositories share: dialect-specific ``INSERT ... ON CONFLICT`` and error mapping."""
+"""Uniqueness conflicts on both databases: ``INSERT ... ON CONFLICT`` and reading a violation.
+
+Shared by the repositories and by the fake payment gateway's tables.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +9,19 @@ from typing import Any
 
 from sqlalchemy import Column, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+__all__ = ["insert_on_conflict", "violates"]
 
-def insert_on_conflict(connection: Connection, table: Table) -> Any:
-    """An ``INSERT`` into ``table`` offering ``on_conflict_do_nothing/do_update``.
+
+def insert_on_conflict(dialect: str, table: Table) -> Any:
+    """An ``INSERT`` into ``table`` offering ``on_conflict_do_nothing/do_update``, for the
+    dialect named ``dialect`` (``connection.dialect.name``); build it once per dialect.
 
     PostgreSQL and SQLite (3.24+) both have ``INSERT ... ON CONFLICT``; SQLAlchemy exposes it
     through each dialect's own ``insert`` with the same API. (Typed ``Any`` because the two
     dialects' ``Insert`` classes share no base that declares those methods.)
     """
-    return insert_on_conflict_for(connection.dialect.name, table)
-
-
-def insert_on_conflict_for(dialect: str, table: Table) -> Any:
-    """``insert_on_conflict`` by dialect name (for statements built once per dialect)."""
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
