@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,6 @@ from commerce_core import (
     IdempotencyRequestInProgress,
     IntentStatus,
     InvalidInput,
-    Money,
     OrderStatus,
     PaymentIntent,
     Result,
@@ -25,42 +23,12 @@ from commerce_core import (
     create_checkout_intent,
     handle_gateway_event,
 )
-from commerce_core.testing import FakeClock, FakeGateway, InMemoryShop
+from commerce_core.testing import FakeGateway, InMemoryShop
+from tests.unit.hooked_gateway import HookedGateway, ProcessDied
 
 ALICE = "usr_alice"
 BOB = "usr_bob"
 LEASE = timedelta(seconds=30)
-
-
-class ProcessDied(Exception):
-    """The worker running the request died (deploy, OOM kill) right after the gateway acted."""
-
-
-class HookedGateway(FakeGateway):
-    """A ``FakeGateway`` that runs ``after_confirm`` once, right after the gateway confirmed."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__(clock)
-        self.after_confirm: Callable[[], None] | None = None
-
-    def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
-    ) -> PaymentIntent:
-        intent = super().confirm_intent(
-            intent_id, payment_method=payment_method, idempotency_key=idempotency_key
-        )
-        hook, self.after_confirm = self.after_confirm, None
-        if hook is not None:
-            hook()
-        return intent
-
-
-@pytest.fixture
-def hooked_shop() -> InMemoryShop:
-    shop = InMemoryShop()
-    shop.gateway = HookedGateway(shop.clock)
-    shop.product_id = shop.add_product(stock=5, price=Money(1999, "USD")).id
-    return shop
 
 
 def start_checkout(shop: InMemoryShop, user: str = ALICE) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import timedelta
 
 import attrs
@@ -16,7 +15,6 @@ from commerce_core import (
     EventKind,
     EventOutcome,
     GatewayEvent,
-    GatewayRefund,
     GatewayUnavailable,
     InvalidWebhook,
     Money,
@@ -30,26 +28,12 @@ from commerce_core import (
     handle_gateway_event,
     refund_order,
 )
-from commerce_core.testing import FakeClock, FakeGateway, InMemoryShop
+from commerce_core.testing import InMemoryShop
+from tests.unit.hooked_gateway import HookedGateway
 
 ALICE = "usr_alice"
 BOB = "usr_bob"
 STAFF = "usr_staff"
-
-
-class HookedGateway(FakeGateway):
-    """A ``FakeGateway`` that runs ``after_refund`` once, right after the gateway refunded."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__(clock)
-        self.after_refund: Callable[[], None] | None = None
-
-    def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund:
-        answer = super().refund(intent_id, amount=amount, idempotency_key=idempotency_key)
-        hook, self.after_refund = self.after_refund, None
-        if hook is not None:
-            hook()
-        return answer
 
 
 def start_checkout(shop: InMemoryShop, quantity: int = 2, user: str = ALICE) -> dict[str, str]:
@@ -280,11 +264,12 @@ def refund(shop: InMemoryShop, order_id: str, cents: int | None, key: str = "r1"
     )
 
 
-def test_a_refund_event_before_our_own_step_3_is_matched_by_refund_key() -> None:
-    shop = InMemoryShop()
-    gateway = HookedGateway(shop.clock)
-    shop.gateway = gateway
-    shop.product_id = shop.add_product(stock=5, price=Money(1999, "USD")).id
+def test_a_refund_event_before_our_own_step_3_is_matched_by_refund_key(
+    hooked_shop: InMemoryShop,
+) -> None:
+    shop = hooked_shop
+    gateway = shop.gateway
+    assert isinstance(gateway, HookedGateway)
     intent = pay(shop)
     shop.gateway.take_events()
     outcomes: list[EventOutcome] = []
@@ -337,17 +322,26 @@ def _pending_refund(shop: InMemoryShop) -> tuple[Order, str]:
     return order, pending.id
 
 
-def test_a_refund_failed_event_frees_the_reserved_amount(shop: InMemoryShop) -> None:
-    order, refund_id = _pending_refund(shop)
-    failed = GatewayEvent(
-        id="evt_refund_failed",
-        kind=EventKind.REFUND_FAILED,
+def refund_event(
+    shop: InMemoryShop, order: Order, refund_id: str, kind: EventKind, cents: int, *, event_id: str
+) -> GatewayEvent:
+    """The gateway's event ``event_id`` about our refund ``refund_id`` (it carries our key)."""
+    return GatewayEvent(
+        id=event_id,
+        kind=kind,
         gateway="fake",
         intent_id=order.intent_id,
         created_at=shop.clock.now(),
-        amount=Money(1000, "USD"),
-        refund_id="re_gw_1",
+        amount=Money(cents, "USD"),
+        refund_id=f"re_{event_id}",
         refund_key=f"refund-{refund_id}",
+    )
+
+
+def test_a_refund_failed_event_frees_the_reserved_amount(shop: InMemoryShop) -> None:
+    order, refund_id = _pending_refund(shop)
+    failed = refund_event(
+        shop, order, refund_id, EventKind.REFUND_FAILED, 1000, event_id="evt_refund_failed"
     )
     assert deliver(shop, failed) is EventOutcome.PROCESSED
     order = order_of(shop, order.id)
@@ -361,15 +355,8 @@ def test_a_refund_failed_event_frees_the_reserved_amount(shop: InMemoryShop) -> 
 
 def test_a_refund_event_for_another_amount_is_rejected_and_alerted(shop: InMemoryShop) -> None:
     order, refund_id = _pending_refund(shop)
-    wrong = GatewayEvent(
-        id="evt_refund_wrong_amount",
-        kind=EventKind.REFUND_SUCCEEDED,
-        gateway="fake",
-        intent_id=order.intent_id,
-        created_at=shop.clock.now(),
-        amount=Money(3998, "USD"),
-        refund_id="re_gw_2",
-        refund_key=f"refund-{refund_id}",
+    wrong = refund_event(
+        shop, order, refund_id, EventKind.REFUND_SUCCEEDED, 3998, event_id="evt_refund_wrong_amount"
     )
     assert deliver(shop, wrong) is EventOutcome.REJECTED
     assert shop.events.of("alert.webhook_refund_amount_mismatch")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import attrs
@@ -14,7 +13,6 @@ from commerce_core import (
     ConfirmOrder,
     CreateCheckoutIntent,
     GatewayError,
-    GatewayRefund,
     GatewayUnavailable,
     IdempotencyKeyReused,
     IdempotencyRequestInProgress,
@@ -34,39 +32,13 @@ from commerce_core import (
     refund_order,
     verify_chain,
 )
-from commerce_core.testing import FakeClock, FakeGateway, InMemoryShop
+from commerce_core.testing import InMemoryShop
+from tests.unit.hooked_gateway import HookedGateway, ProcessDied
 
 ALICE = "usr_alice"
 STAFF = "usr_staff"
 OTHER_STAFF = "usr_staff_2"
 PAST_LEASE = timedelta(seconds=31)
-
-
-class ProcessDied(Exception):
-    """The worker died right after the gateway refunded, before we recorded it."""
-
-
-class HookedGateway(FakeGateway):
-    """A ``FakeGateway`` that runs ``after_refund`` once, right after the gateway refunded."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__(clock)
-        self.after_refund: Callable[[], None] | None = None
-
-    def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund:
-        answer = super().refund(intent_id, amount=amount, idempotency_key=idempotency_key)
-        hook, self.after_refund = self.after_refund, None
-        if hook is not None:
-            hook()
-        return answer
-
-
-@pytest.fixture
-def hooked_shop() -> InMemoryShop:
-    shop = InMemoryShop()
-    shop.gateway = HookedGateway(shop.clock)
-    shop.product_id = shop.add_product(stock=5, price=Money(1999, "USD")).id
-    return shop
 
 
 def paid_order_id(shop: InMemoryShop) -> str:

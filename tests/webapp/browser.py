@@ -8,6 +8,8 @@ from typing import Any, cast
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from adapters.payments.fake_gateway import FakeStripeGateway
+
 PASSWORD = "a long enough passphrase"
 
 
@@ -64,12 +66,26 @@ class Shopper:
             key=key or f"confirm-{secrets.token_hex(6)}",
         )
 
+    def order(self, order_id: str) -> dict[str, Any]:
+        """The order as its owner sees it now."""
+        return cast(dict[str, Any], self.get(f"/api/orders/{order_id}").get_json()["order"])
+
     def buy(self, product_id: str, quantity: int = 1) -> dict[str, Any]:
         """A paid order."""
         intent = self.intent(product_id, quantity)
         response = self.confirm(intent["intent_id"], "pm_card_visa")
         assert response.status_code == 201, response.get_data(as_text=True)
         return cast(dict[str, Any], response.get_json()["order"])
+
+
+def deliver_gateway_event(
+    client: FlaskClient, gateway: FakeStripeGateway, event_type: str
+) -> TestResponse:
+    """Post to our webhook, signed as the gateway signs it, the one event of ``event_type``
+    the fake gateway has emitted."""
+    (event_id,) = gateway.event_ids(event_type)
+    payload, headers = gateway.signed_event(event_id)
+    return client.post("/api/payments/webhook", data=payload, headers=headers)
 
 
 def assert_problem(response: TestResponse, status: int, code: str) -> dict[str, Any]:

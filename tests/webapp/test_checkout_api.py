@@ -7,7 +7,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from adapters.payments.fake_gateway import FakeStripeGateway
-from tests.webapp.browser import Shopper, assert_problem
+from tests.webapp.browser import Shopper, assert_problem, deliver_gateway_event
 from tests.webapp.conftest import Catalog
 
 
@@ -32,7 +32,7 @@ def test_a_shopper_registers_pays_and_the_order_is_paid_with_its_stock_taken(
     assert order["status"] == "paid"
     assert order["amount_captured"] == {"amount": 3600, "currency": "USD"}
     assert stock("mug") == 3  # taken once, not twice
-    assert shopper.get(f"/api/orders/{order['id']}").get_json()["order"]["status"] == "paid"
+    assert shopper.order(order["id"])["status"] == "paid"
 
 
 def test_a_declined_card_answers_402_with_the_decline_code_and_gives_the_stock_back(
@@ -47,7 +47,7 @@ def test_a_declined_card_answers_402_with_the_decline_code_and_gives_the_stock_b
     assert problem["decline_code"] == "card_declined"
     assert problem["order_id"] == intent["order_id"]
     assert stock("mug") == 5
-    order = shopper.get(f"/api/orders/{intent['order_id']}").get_json()["order"]
+    order = shopper.order(intent["order_id"])
     assert order["status"] == "payment_failed"
 
 
@@ -67,13 +67,11 @@ def test_a_card_needing_3d_secure_answers_202_and_the_webhook_then_marks_it_paid
 
     # The shopper passes the challenge on the gateway's page; the gateway tells us by webhook.
     gateway.authenticate(intent["intent_id"])
-    (event_id,) = gateway.event_ids("payment_intent.succeeded")
-    payload, headers = gateway.signed_event(event_id)
-    delivered = app_client.post("/api/payments/webhook", data=payload, headers=headers)
+    delivered = deliver_gateway_event(app_client, gateway, "payment_intent.succeeded")
 
     assert delivered.status_code == 200
     assert delivered.get_json() == {"status": "processed"}
-    order = shopper.get(f"/api/orders/{intent['order_id']}").get_json()["order"]
+    order = shopper.order(intent["order_id"])
     assert order["status"] == "paid"
 
 
@@ -129,7 +127,7 @@ def test_confirm_without_an_idempotency_key_is_refused_and_charges_nothing(
     )
 
     assert_problem(response, 400, "idempotency_key_required")
-    order = shopper.get(f"/api/orders/{intent['order_id']}").get_json()["order"]
+    order = shopper.order(intent["order_id"])
     assert order["status"] == "awaiting_payment"
 
 

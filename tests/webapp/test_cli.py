@@ -98,7 +98,7 @@ def test_release_expired_holds_gives_the_stock_back(
 
     assert result.exit_code == 0, result.output
     assert "released=1 settled=0 failed=0" in result.output
-    order = shopper.get(f"/api/orders/{intent['order_id']}").get_json()["order"]
+    order = shopper.order(intent["order_id"])
     assert order["status"] == "cancelled"
 
 

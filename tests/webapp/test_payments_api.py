@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from adapters.payments.fake_gateway import FakeStripeGateway
 from adapters.payments.stripe_wire import sign_payload
 from commerce_core import verify_chain
-from tests.webapp.browser import Shopper, assert_problem
+from tests.webapp.browser import Shopper, assert_problem, deliver_gateway_event
 from tests.webapp.conftest import Catalog
 from webapp.bootstrap import Container
 from webapp.config import DEV_WEBHOOK_SECRET
@@ -70,7 +70,7 @@ def test_refunding_more_than_was_captured_is_422(
     response = admin.post(REFUND, {"order_id": order["id"], "amount": 1801}, key="too-much")
 
     assert_problem(response, 422, "refund_exceeds_captured")
-    assert shopper.get(f"/api/orders/{order['id']}").get_json()["order"]["refunds"] == []
+    assert shopper.order(order["id"])["refunds"] == []
 
 
 def test_a_replayed_refund_key_refunds_once(
@@ -84,7 +84,7 @@ def test_a_replayed_refund_key_refunds_once(
 
     assert again.get_data() == first.get_data()
     assert again.headers["Idempotent-Replayed"] == "true"
-    refunds = shopper.get(f"/api/orders/{order['id']}").get_json()["order"]["refunds"]
+    refunds = shopper.order(order["id"])["refunds"]
     assert len(refunds) == 1
 
 
@@ -95,7 +95,7 @@ def test_a_customer_cannot_refund_even_their_own_order(shopper: Shopper, catalog
     response = shopper.post(REFUND, {"order_id": order["id"]}, key="mine")
 
     assert_problem(response, 403, "forbidden")
-    assert shopper.get(f"/api/orders/{order['id']}").get_json()["order"]["status"] == "paid"
+    assert shopper.order(order["id"])["status"] == "paid"
 
 
 def test_refunds_need_a_session_and_an_idempotency_key(
@@ -167,7 +167,7 @@ def test_a_webhook_with_a_bad_signature_is_400_and_changes_nothing(
 
     assert_problem(forged, 400, "invalid_webhook")
     assert_problem(unsigned, 400, "invalid_webhook")
-    order = shopper.get(f"/api/orders/{intent['order_id']}").get_json()["order"]
+    order = shopper.order(intent["order_id"])
     assert order["status"] == "awaiting_payment"
 
 
@@ -196,7 +196,7 @@ def test_a_signed_webhook_pays_the_order_once_and_a_redelivery_is_a_duplicate(
 
     assert first.get_json() == {"status": "processed"}
     assert second.get_json() == {"status": "duplicate"}
-    order = shopper.get(f"/api/orders/{intent['order_id']}").get_json()["order"]
+    order = shopper.order(intent["order_id"])
     assert order["status"] == "paid"
 
 
@@ -209,7 +209,7 @@ def test_a_signed_webhook_with_the_wrong_amount_is_rejected_and_pays_nothing(
     response = _deliver(app_client, _event(intent["intent_id"], 1), DEV_WEBHOOK_SECRET)
 
     assert response.get_json() == {"status": "rejected"}
-    order = shopper.get(f"/api/orders/{intent['order_id']}").get_json()["order"]
+    order = shopper.order(intent["order_id"])
     assert order["status"] == "awaiting_payment"
 
 
@@ -218,10 +218,8 @@ def test_the_webhook_reads_events_the_fake_gateway_signed(
 ) -> None:
     shopper.register()
     shopper.buy(catalog.mug)
-    (event_id,) = gateway.event_ids("payment_intent.succeeded")
-    payload, headers = gateway.signed_event(event_id)
 
-    response = app_client.post("/api/payments/webhook", data=payload, headers=headers)
+    response = deliver_gateway_event(app_client, gateway, "payment_intent.succeeded")
 
     # The confirm call already settled the order: the event changes nothing.
     assert response.get_json() == {"status": "ignored"}
