@@ -338,9 +338,10 @@ def confirm_order(
             payment_method=command.payment_method,
             idempotency_key=idem.record.derived_key("confirm"),
         )
-    except GatewayError:
-        # Whether the gateway charged is unknown; a retry with the same key repeats the same
-        # gateway call (same derived key), which the gateway answers without charging twice.
+    except (GatewayError, InvalidInput):
+        # A payment method the gateway will not take is the client's error (422), nothing was
+        # charged. Otherwise whether the gateway charged is unknown; a retry with the same key
+        # repeats the same gateway call (same derived key), which does not charge twice.
         idem.abandon()
         raise
     if intent.declined:

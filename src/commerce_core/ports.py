@@ -52,7 +52,8 @@ class PaymentGateway(Protocol):
     ids, so a retried call never charges or refunds twice. A decline is not an error but an
     intent with ``decline_code`` set.
 
-    Errors: ``GatewayError`` means the provider definitively refused and did nothing (unknown
+    Errors: ``InvalidInput`` (field ``payment_method``) for a missing or unknown payment
+    method - the caller's mistake, nothing was attempted. ``GatewayError`` means the provider definitively refused and did nothing (unknown
     intent, amount over what remains, canceled intent). Anything whose outcome is unknown or
     temporary - unreachable, timed out, 5xx, rate limited, "a request with this idempotency key
     is in flight" (Stripe's 409) - must be ``GatewayUnavailable``: the core then keeps the

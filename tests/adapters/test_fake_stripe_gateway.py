@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from adapters.payments import fake_tables
 from adapters.payments.fake_gateway import FakeStripeGateway
 from adapters.payments.fake_tables import fake_gateway_events, fake_gateway_intents
-from commerce_core.errors import GatewayError, GatewayUnavailable, InvalidWebhook
+from commerce_core.errors import GatewayError, GatewayUnavailable, InvalidInput, InvalidWebhook
 from commerce_core.money import Money
 from commerce_core.payments import EventKind, GatewayRefund, IntentStatus, PaymentIntent
 from commerce_core.ports import GatewayEventParser, PaymentGateway
@@ -165,14 +165,20 @@ def test_a_key_reused_for_a_different_request_is_refused(gateway: FakeStripeGate
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("call", "error"),
     [
-        lambda g, i: g.confirm_intent(i, payment_method="pm_card_bogus", idempotency_key="c"),
-        lambda g, i: g.confirm_intent(i, payment_method=None, idempotency_key="c"),
-        lambda g, i: g.refund(i, amount=Money(100, "EUR"), idempotency_key="r"),
-        lambda g, i: g.authenticate(i),
-        lambda g, i: g.refund("pi_unknown", amount=Money(100, "USD"), idempotency_key="r"),
-        lambda g, i: g.authenticate("pi_unknown"),
+        (
+            lambda g, i: g.confirm_intent(i, payment_method="pm_card_bogus", idempotency_key="c"),
+            InvalidInput,
+        ),
+        (lambda g, i: g.confirm_intent(i, payment_method=None, idempotency_key="c"), InvalidInput),
+        (lambda g, i: g.refund(i, amount=Money(100, "EUR"), idempotency_key="r"), GatewayError),
+        (lambda g, i: g.authenticate(i), GatewayError),
+        (
+            lambda g, i: g.refund("pi_unknown", amount=Money(100, "USD"), idempotency_key="r"),
+            GatewayError,
+        ),
+        (lambda g, i: g.authenticate("pi_unknown"), GatewayError),
     ],
     ids=[
         "unknown-method",
@@ -183,11 +189,15 @@ def test_a_key_reused_for_a_different_request_is_refused(gateway: FakeStripeGate
         "unknown-intent-3ds",
     ],
 )
-def test_refusals_are_gateway_errors_and_change_nothing(
-    gateway: FakeStripeGateway, call: Callable[[FakeStripeGateway, str], object]
+def test_refusals_are_errors_and_change_nothing(
+    gateway: FakeStripeGateway,
+    call: Callable[[FakeStripeGateway, str], object],
+    error: type[Exception],
 ) -> None:
+    # A payment method the caller got wrong is the caller's InvalidInput; the rest are the
+    # gateway's refusals. Either way nothing changes and no event is sent.
     intent_id = _new_intent(gateway)
-    with pytest.raises(GatewayError):
+    with pytest.raises(error):
         call(gateway, intent_id)
     assert gateway.get_intent(intent_id).status is IntentStatus.REQUIRES_PAYMENT_METHOD
     assert gateway.event_ids() == []

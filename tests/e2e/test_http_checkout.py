@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -312,3 +314,33 @@ def test_health_and_readiness(shop: Shop) -> None:
     assert requests.get(shop.url("/readyz"), timeout=5).status_code == 200
     missing = requests.get(shop.url("/api/nope"), timeout=5)
     _problem(missing, 404, "not_found")
+
+
+def test_a_burst_of_confirms_with_one_key_charges_once_and_answers_alike(shop: Shop) -> None:
+    """Double clicks, from tabs of one session, racing through both server workers."""
+    client = Client(shop)
+    client.register()
+    product = _product(client)
+    before = _stock(client, product["slug"])
+    intent = _intent(client, product, quantity=2)
+    body = {"intent_id": intent["intent_id"], "payment_method": "pm_card_visa"}
+    headers = {"X-CSRF-Token": client.csrf(), "Idempotency-Key": "k-" + secrets.token_hex(6)}
+    barrier = threading.Barrier(8)
+
+    def click(_: int) -> requests.Response:
+        tab = requests.Session()
+        tab.cookies.update(client.http.cookies)
+        barrier.wait(timeout=10)
+        return tab.post(shop.url("/api/checkout/confirm"), json=body, headers=headers, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(click, range(8)))
+
+    paid = [a for a in answers if a.status_code == 201]
+    assert paid, [a.text for a in answers]
+    assert all(a.json() == paid[0].json() for a in paid)
+    for busy in (a for a in answers if a.status_code != 201):
+        _problem(busy, 409, "idempotency_in_progress")
+    assert paid[0].json()["order"]["status"] == "paid"
+    assert _stock(client, product["slug"]) == before - 2
+    assert client.get("/api/orders").json()["total"] == 1

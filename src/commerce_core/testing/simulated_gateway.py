@@ -20,7 +20,7 @@ from datetime import datetime
 
 import attrs
 
-from commerce_core.errors import GatewayError
+from commerce_core.errors import GatewayError, InvalidInput
 from commerce_core.money import Money
 from commerce_core.payments import (
     EventKind,
@@ -131,9 +131,9 @@ class SimulatedIntent:
             raise GatewayError(f"payment intent {self.id} was canceled")
         method = payment_method or self.payment_method
         if method is None:
-            raise GatewayError("a payment method is required")
+            raise InvalidInput.for_field("payment_method", "is required for this payment")
         if method not in SUCCEEDING_METHODS | THREE_DS_METHODS | DECLINES.keys():
-            raise GatewayError(f"no such payment method: {method!r}")
+            raise InvalidInput.for_field("payment_method", f"no such payment method: {method!r}")
         self.payment_method = method
         self.decline_code = self.decline_message = None
         if method in DECLINES:
