@@ -1,9 +1,19 @@
-"""commerce_core: a small, typed, framework-free commerce domain.
+"""commerce_core: a small, typed, framework-free commerce domain and its use cases.
 
-It owns products and stock holds, orders and their payment status machine, idempotent
+It owns the catalog's stock and holds, orders and their payment status machine, idempotent
 confirmation, refunds, users and sessions. Everything it needs from the world is a port
 (``commerce_core.ports``); ``commerce_core.testing`` has an in-memory fake of each, hypothesis
 strategies and contract suites for adapters.
+
+This module is the public surface: import from ``commerce_core``, not from its subpackages,
+whose layout may change. Inside, the layout is the hexagon's::
+
+    domain/      values, entities and their rules (money, catalog, orders, payments, accounts ...)
+    use_cases/   what drivers ask for (checkout, settlement, refunds, webhooks, holds, auth ...)
+    ports.py     the Protocols adapters implement
+    errors.py    the one error hierarchy
+    views.py     JSON-ready shapes of the domain objects
+    testing/     fakes of every port, contract suites, hypothesis strategies
 
 Quick start, entirely in memory::
 
@@ -22,160 +32,21 @@ Quick start, entirely in memory::
     assert result.outcome == "paid"
 """
 
-from commerce_core._idempotent import Result
-from commerce_core.accounts import Role, Session, SessionPolicy, User
-from commerce_core.audit import AuditEntry, verify_chain
-from commerce_core.authentication import (
-    LogIn,
-    Register,
-    SignedIn,
-    create_staff_user,
-    log_in,
-    log_out,
-    register,
-    resolve_session,
-)
-from commerce_core.catalog import Product
-from commerce_core.checkout import (
-    DEFAULT_HOLD,
-    MAX_LINES,
-    MAX_QUANTITY,
-    CartItem,
-    ConfirmOrder,
-    CreateCheckoutIntent,
-    confirm_order,
-    create_checkout_intent,
-    settle_order,
-)
+# The subpackages each declare their public names in ``__all__``; re-exporting them with star
+# imports keeps one list per name instead of three copies that drift apart.
+from commerce_core import domain, errors, ports, use_cases, views
 from commerce_core.clock import SystemClock
-from commerce_core.errors import (
-    AuthenticationFailed,
-    CommerceError,
-    Conflict,
-    CurrencyMismatch,
-    EmailAlreadyRegistered,
-    FieldError,
-    GatewayError,
-    GatewayUnavailable,
-    IdempotencyKeyReused,
-    IdempotencyRequestInProgress,
-    IllegalTransition,
-    InvalidInput,
-    InvalidMoney,
-    InvalidWebhook,
-    NotFound,
-    OrderNotPayable,
-    OrderNotRefundable,
-    OutOfStock,
-    PermissionDenied,
-    RefundExceedsCaptured,
-)
-from commerce_core.holds import ReleaseReport, release_expired_holds
-from commerce_core.money import Money
-from commerce_core.orders import Order, OrderLine, OrderStatus, Refund, RefundStatus, StockState
-from commerce_core.payments import (
-    EventKind,
-    GatewayEvent,
-    GatewayRefund,
-    GatewayRefundStatus,
-    IntentStatus,
-    PaymentIntent,
-)
-from commerce_core.queries import (
-    AuditVerification,
-    NewProduct,
-    PageRequest,
-    get_order,
-    get_product,
-    list_all_orders,
-    list_orders,
-    list_products,
-    stock_catalog,
-    verify_audit_log,
-)
-from commerce_core.refunds import RefundOrder, refund_order
-from commerce_core.views import Page, order_view, product_view, refund_view
-from commerce_core.webhooks import EventOutcome, handle_gateway_event, refund_gateway_key
+from commerce_core.domain import *  # noqa: F403
+from commerce_core.errors import *  # noqa: F403
+from commerce_core.ports import *  # noqa: F403
+from commerce_core.use_cases import *  # noqa: F403
+from commerce_core.views import *  # noqa: F403
 
-__all__ = [
-    "DEFAULT_HOLD",
-    "MAX_LINES",
-    "MAX_QUANTITY",
-    "AuditEntry",
-    "AuditVerification",
-    "AuthenticationFailed",
-    "CartItem",
-    "CommerceError",
-    "ConfirmOrder",
-    "Conflict",
-    "CreateCheckoutIntent",
-    "CurrencyMismatch",
-    "EmailAlreadyRegistered",
-    "EventKind",
-    "EventOutcome",
-    "FieldError",
-    "GatewayError",
-    "GatewayEvent",
-    "GatewayRefund",
-    "GatewayRefundStatus",
-    "GatewayUnavailable",
-    "IdempotencyKeyReused",
-    "IdempotencyRequestInProgress",
-    "IllegalTransition",
-    "IntentStatus",
-    "InvalidInput",
-    "InvalidMoney",
-    "InvalidWebhook",
-    "LogIn",
-    "Money",
-    "NewProduct",
-    "NotFound",
-    "Order",
-    "OrderLine",
-    "OrderNotPayable",
-    "OrderNotRefundable",
-    "OrderStatus",
-    "OutOfStock",
-    "Page",
-    "PageRequest",
-    "PaymentIntent",
-    "PermissionDenied",
-    "Product",
-    "Refund",
-    "RefundExceedsCaptured",
-    "RefundOrder",
-    "RefundStatus",
-    "Register",
-    "ReleaseReport",
-    "Result",
-    "Role",
-    "Session",
-    "SessionPolicy",
-    "SignedIn",
-    "StockState",
+__all__ = [  # noqa: PLE0604 - the star-unpacked lists hold only strings
     "SystemClock",
-    "User",
-    "confirm_order",
-    "create_checkout_intent",
-    "create_staff_user",
-    "get_order",
-    "get_product",
-    "handle_gateway_event",
-    "list_all_orders",
-    "list_orders",
-    "list_products",
-    "log_in",
-    "log_out",
-    "order_view",
-    "product_view",
-    "refund_gateway_key",
-    "refund_order",
-    "refund_view",
-    "register",
-    "release_expired_holds",
-    "resolve_session",
-    "settle_order",
-    "stock_catalog",
-    "verify_audit_log",
-    "verify_chain",
+    *domain.__all__,
+    *errors.__all__,
+    *ports.__all__,
+    *use_cases.__all__,
+    *views.__all__,
 ]

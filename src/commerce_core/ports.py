@@ -16,13 +16,13 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from commerce_core.accounts import Session, User
-from commerce_core.audit import AuditEntry
-from commerce_core.catalog import Product
-from commerce_core.idempotency import IdempotencyRecord
-from commerce_core.money import Money
-from commerce_core.orders import Order
-from commerce_core.payments import GatewayEvent, GatewayRefund, PaymentIntent
+from commerce_core.domain.accounts import Session, User
+from commerce_core.domain.audit import AuditEntry
+from commerce_core.domain.catalog import Product
+from commerce_core.domain.idempotency import IdempotencyRecord
+from commerce_core.domain.money import Money
+from commerce_core.domain.orders import Order
+from commerce_core.domain.payments import GatewayEvent, GatewayRefund, PaymentIntent
 
 __all__ = [
     "AuditLog",

@@ -11,8 +11,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from commerce_core.catalog import Product
-from commerce_core.orders import Order, Refund
+from commerce_core.domain.catalog import Product
+from commerce_core.domain.orders import Order, Refund
 
 __all__ = ["Page", "order_view", "product_view", "refund_view", "timestamp"]
 

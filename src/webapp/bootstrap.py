@@ -20,14 +20,14 @@ from adapters.observability import StructlogEventSink, configure_logging, init_s
 from adapters.passwords import Argon2PasswordHasher
 from adapters.payments.fake_gateway import FakeStripeGateway
 from adapters.sql import SqlUnitOfWork, make_engine, normalise_url, ping, upgrade
-from commerce_core.checkout import DEFAULT_HOLD
-from commerce_core.clock import SystemClock
-from commerce_core.ports import (
+from commerce_core import (
+    DEFAULT_HOLD,
     Clock,
     EventSink,
     GatewayEventParser,
     PasswordHasher,
     PaymentGateway,
+    SystemClock,
     UnitOfWork,
 )
 from webapp.config import Settings

@@ -15,11 +15,17 @@ from importlib import resources
 
 import click
 
-from commerce_core.accounts import Role
-from commerce_core.authentication import Register, create_staff_user
-from commerce_core.errors import CommerceError, InvalidInput
-from commerce_core.holds import release_expired_holds
-from commerce_core.queries import NewProduct, stock_catalog, verify_audit_log
+from commerce_core import (
+    CommerceError,
+    InvalidInput,
+    NewProduct,
+    Register,
+    Role,
+    create_staff_user,
+    release_expired_holds,
+    stock_catalog,
+    verify_audit_log,
+)
 from webapp.bootstrap import Container, build_container, configure_process, migrate_database
 from webapp.config import ConfigError, Settings
 

@@ -15,8 +15,7 @@ from typing import Any, Literal, NoReturn, overload
 
 from flask import request
 
-from commerce_core.errors import FieldError, InvalidInput
-from commerce_core.money import Money
+from commerce_core import FieldError, InvalidInput, Money
 from webapp.problems import ApiProblem
 
 __all__ = ["BodyReader", "idempotency_key", "json_body", "query_int"]

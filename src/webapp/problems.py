@@ -18,12 +18,7 @@ import structlog
 from flask import Flask, Response, current_app, got_request_exception, json
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from commerce_core.errors import (
-    CommerceError,
-    IdempotencyRequestInProgress,
-    InvalidInput,
-    OutOfStock,
-)
+from commerce_core import CommerceError, IdempotencyRequestInProgress, InvalidInput, OutOfStock
 
 __all__ = ["PROBLEM_MIMETYPE", "ApiProblem", "install_error_handlers", "problem_response"]
 

@@ -12,7 +12,7 @@ from typing import TypedDict, cast
 
 from flask import current_app, g
 
-from commerce_core.ports import Clock, EventSink, PasswordHasher, PaymentGateway, UnitOfWork
+from commerce_core import Clock, EventSink, PasswordHasher, PaymentGateway, UnitOfWork
 from webapp.bootstrap import Container, release_uow
 
 __all__ = [

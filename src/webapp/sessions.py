@@ -16,9 +16,7 @@ from typing import ParamSpec, TypeVar, cast
 import attrs
 from flask import Response, current_app, g, request
 
-from commerce_core.accounts import User
-from commerce_core.authentication import resolve_session
-from commerce_core.permissions import Permission, require
+from commerce_core import Permission, User, require_permission, resolve_session
 from webapp.problems import ApiProblem
 from webapp.request_ports import container, request_uow
 
@@ -136,7 +134,7 @@ def permission_required(permission: Permission) -> Callable[[Callable[P, R]], Ca
     def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-            require(require_user(), permission)
+            require_permission(require_user(), permission)
             return view(*args, **kwargs)
 
         return guarded

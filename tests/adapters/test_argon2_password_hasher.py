@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.passwords import Argon2PasswordHasher
-from commerce_core.ports import PasswordHasher
+from commerce_core import PasswordHasher
 
 
 @pytest.fixture

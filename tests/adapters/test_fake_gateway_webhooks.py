@@ -18,8 +18,7 @@ from werkzeug import Request, Response
 
 from adapters.payments.fake_gateway import FakeStripeGateway
 from adapters.payments.fake_tables import fake_gateway_events
-from commerce_core.errors import GatewayUnavailable
-from commerce_core.money import Money
+from commerce_core import GatewayUnavailable, Money
 from commerce_core.testing import FakeClock
 
 SECRET = "whsec_delivery_" + "d" * 24

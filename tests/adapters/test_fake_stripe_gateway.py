@@ -20,10 +20,19 @@ from sqlalchemy.engine import Engine
 from adapters.payments import fake_tables
 from adapters.payments.fake_gateway import FakeStripeGateway
 from adapters.payments.fake_tables import fake_gateway_events, fake_gateway_intents
-from commerce_core.errors import GatewayError, GatewayUnavailable, InvalidInput, InvalidWebhook
-from commerce_core.money import Money
-from commerce_core.payments import EventKind, GatewayRefund, IntentStatus, PaymentIntent
-from commerce_core.ports import GatewayEventParser, PaymentGateway
+from commerce_core import (
+    EventKind,
+    GatewayError,
+    GatewayEventParser,
+    GatewayRefund,
+    GatewayUnavailable,
+    IntentStatus,
+    InvalidInput,
+    InvalidWebhook,
+    Money,
+    PaymentGateway,
+    PaymentIntent,
+)
 from commerce_core.testing import FakeClock
 from commerce_core.testing.contracts import PaymentGatewayContract
 

@@ -23,7 +23,7 @@ from adapters.observability import (
     mask_emails,
     scrub,
 )
-from commerce_core.ports import EventSink
+from commerce_core import EventSink
 
 
 @pytest.fixture

@@ -15,9 +15,7 @@ import pytest
 import stripe
 
 from adapters.payments import stripe_wire
-from commerce_core.errors import InvalidWebhook
-from commerce_core.money import Money
-from commerce_core.payments import EventKind, GatewayRefundStatus, IntentStatus
+from commerce_core import EventKind, GatewayRefundStatus, IntentStatus, InvalidWebhook, Money
 
 SECRET = "whsec_test_" + "s" * 32
 T = 1_780_000_000  # a fixed signing time, with ``now=T`` given to the verifier

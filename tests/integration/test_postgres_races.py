@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.sql import SqlUnitOfWork, make_engine, upgrade
 from commerce_core import (
+    AuditEntry,
     CartItem,
     ConfirmOrder,
     CreateCheckoutIntent,
@@ -39,12 +40,11 @@ from commerce_core import (
     SystemClock,
     confirm_order,
     create_checkout_intent,
+    new_id,
     refund_order,
     release_expired_holds,
     verify_chain,
 )
-from commerce_core.audit import AuditEntry
-from commerce_core.ids import new_id
 from commerce_core.testing import FakeGateway, RecordingEventSink, make_product
 
 T = TypeVar("T")

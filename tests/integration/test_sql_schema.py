@@ -26,9 +26,7 @@ from adapters.sql.tables import (
     products,
     refunds,
 )
-from commerce_core.ids import new_id
-from commerce_core.money import Money
-from commerce_core.orders import Order, OrderLine
+from commerce_core import Money, Order, OrderLine, new_id
 from commerce_core.testing import make_product
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

@@ -18,15 +18,25 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from adapters.sql import SqlUnitOfWork, make_engine, upgrade
-from commerce_core.accounts import Role, Session, User
-from commerce_core.audit import AuditEntry, verify_chain
-from commerce_core.errors import Conflict, EmailAlreadyRegistered
-from commerce_core.idempotency import IdempotencyRecord, IdempotencyState
-from commerce_core.ids import new_id
-from commerce_core.money import Money
-from commerce_core.orders import Order, OrderLine, RefundStatus
-from commerce_core.payments import EventKind, GatewayEvent
-from commerce_core.ports import UnitOfWork
+from commerce_core import (
+    AuditEntry,
+    Conflict,
+    EmailAlreadyRegistered,
+    EventKind,
+    GatewayEvent,
+    IdempotencyRecord,
+    IdempotencyState,
+    Money,
+    Order,
+    OrderLine,
+    RefundStatus,
+    Role,
+    Session,
+    UnitOfWork,
+    User,
+    new_id,
+    verify_chain,
+)
 from commerce_core.testing import make_product
 from commerce_core.testing.contracts import UnitOfWorkContract
 

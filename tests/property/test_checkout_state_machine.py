@@ -38,6 +38,7 @@ from hypothesis.stateful import (
 )
 
 from commerce_core import (
+    IDEMPOTENCY_LEASE,
     CartItem,
     CommerceError,
     ConfirmOrder,
@@ -71,7 +72,6 @@ from commerce_core import (
     refund_order,
     release_expired_holds,
 )
-from commerce_core.idempotency import IDEMPOTENCY_LEASE
 from commerce_core.testing import FakeClock, FakeGateway, InMemoryShop
 from commerce_core.testing import strategies as cst
 

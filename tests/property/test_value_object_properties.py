@@ -6,14 +6,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commerce_core import CartItem, CreateCheckoutIntent, CurrencyMismatch, Money, OutOfStock
+from commerce_core import (
+    CartItem,
+    CreateCheckoutIntent,
+    CurrencyMismatch,
+    Money,
+    OutOfStock,
+    exponent_of,
+    validate_email,
+    validate_key,
+)
 from commerce_core import create_checkout_intent as create_intent
-from commerce_core.accounts import validate_email
-from commerce_core.idempotency import validate_key
-from commerce_core.money import exponent_of
+from commerce_core.simulated_gateway import DECLINES, SUCCEEDING_METHODS, THREE_DS_METHODS
 from commerce_core.testing import InMemoryShop
 from commerce_core.testing import strategies as cst
-from commerce_core.testing.simulated_gateway import DECLINES, SUCCEEDING_METHODS, THREE_DS_METHODS
 
 
 @given(cst.money(min_amount=-(10**15), max_amount=10**15))

@@ -17,12 +17,12 @@ from commerce_core import (
     Register,
     Role,
     SignedIn,
+    create_staff_user,
     log_in,
     log_out,
     register,
     resolve_session,
 )
-from commerce_core.authentication import create_staff_user
 from commerce_core.testing import InMemoryShop
 from commerce_core.testing import strategies as cst
 

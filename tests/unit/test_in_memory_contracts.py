@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from commerce_core.ports import UnitOfWork
+from commerce_core import UnitOfWork
 from commerce_core.testing import FakeGateway, InMemoryStore, InMemoryUnitOfWork
 from commerce_core.testing.contracts import PaymentGatewayContract, UnitOfWorkContract
 

@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from commerce_core import CurrencyMismatch, InvalidInput, InvalidMoney, Money
-from commerce_core.money import MAX_AMOUNT, exponent_of
+from commerce_core import (
+    MAX_AMOUNT,
+    CurrencyMismatch,
+    InvalidInput,
+    InvalidMoney,
+    Money,
+    exponent_of,
+)
 from commerce_core.testing import strategies as cst
 
 

@@ -6,8 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from commerce_core import PermissionDenied, Role, User
-from commerce_core.permissions import ROLE_PERMISSIONS, Permission, has_permission, require
+from commerce_core import (
+    ROLE_PERMISSIONS,
+    Permission,
+    PermissionDenied,
+    Role,
+    User,
+    has_permission,
+    require_permission,
+)
 
 ALLOWED: dict[Role, set[Permission]] = {
     Role.CUSTOMER: set(),
@@ -48,16 +55,16 @@ def test_role_table(role: Role, permission: Permission) -> None:
     allowed = permission in ALLOWED[role]
     assert has_permission(role, permission) is allowed
     if allowed:
-        require(user(role), permission)
+        require_permission(user(role), permission)
     else:
         with pytest.raises(PermissionDenied):
-            require(user(role), permission)
+            require_permission(user(role), permission)
 
 
 @pytest.mark.parametrize("permission", list(Permission))
 def test_a_disabled_admin_has_no_permission(permission: Permission) -> None:
     with pytest.raises(PermissionDenied):
-        require(user(Role.ADMIN, active=False), permission)
+        require_permission(user(Role.ADMIN, active=False), permission)
 
 
 def test_only_admins_may_refund() -> None:

@@ -17,8 +17,15 @@ from flask.testing import FlaskClient
 from adapters.observability import configure_logging
 from adapters.passwords import Argon2PasswordHasher
 from adapters.payments.fake_gateway import FakeStripeGateway
-from commerce_core import Money, NewProduct, Register, Role, create_staff_user, stock_catalog
-from commerce_core.queries import get_product
+from commerce_core import (
+    Money,
+    NewProduct,
+    Register,
+    Role,
+    create_staff_user,
+    get_product,
+    stock_catalog,
+)
 from tests.webapp.browser import PASSWORD, Shopper
 from webapp.app import create_app
 from webapp.bootstrap import Container, build_container, migrate_database

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from commerce_core.ports import UnitOfWork
+from commerce_core import UnitOfWork
 from tests.webapp.browser import PASSWORD, Shopper, assert_problem
 from webapp.bootstrap import Container
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from commerce_core.ports import UnitOfWork
+from commerce_core import UnitOfWork
 from tests.webapp.browser import Shopper, assert_problem
 from tests.webapp.conftest import Catalog
 from webapp.api.catalog import CATALOG_MAX_AGE

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from adapters.observability import configure_logging
 from adapters.sql import SqlUnitOfWork
-from commerce_core.ports import UnitOfWork
+from commerce_core import UnitOfWork
 from tests.webapp.browser import PASSWORD, Shopper, assert_problem
 from tests.webapp.conftest import Catalog
 from webapp.app import create_app

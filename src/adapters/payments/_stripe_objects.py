@@ -22,9 +22,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from commerce_core.errors import InvalidMoney, InvalidWebhook
-from commerce_core.money import Money
-from commerce_core.payments import IntentStatus
+from commerce_core import IntentStatus, InvalidMoney, InvalidWebhook, Money
 
 __all__ = [
     "API_VERSION",

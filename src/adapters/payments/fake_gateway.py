@@ -44,18 +44,18 @@ from adapters.payments.fake_tables import (
 )
 from adapters.payments.webhook_outbox import WebhookOutbox, add_event, gateway_transaction
 from adapters.sql.conflicts import insert_on_conflict
-from commerce_core.clock import SystemClock
-from commerce_core.errors import GatewayError
-from commerce_core.money import Money
-from commerce_core.payments import (
+from commerce_core import (
+    Clock,
+    GatewayError,
     GatewayEvent,
     GatewayRefund,
     GatewayRefundStatus,
     IntentStatus,
+    Money,
     PaymentIntent,
+    SystemClock,
 )
-from commerce_core.ports import Clock
-from commerce_core.testing.simulated_gateway import (
+from commerce_core.simulated_gateway import (
     SimulatedEvent,
     SimulatedIntent,
     SimulatedRefund,

@@ -8,7 +8,7 @@ and by the real Stripe adapter, so both speak exactly what Stripe speaks:
   made here pass ``stripe.Webhook.construct_event`` and that the SDK's headers pass here.
 - ``payment_intent_object`` / ``refund_object`` / ``event_object`` / ``encode_event``: the JSON
   Stripe sends (the subset of fields a shop reads).
-- ``parse_event``: a verified body -> ``commerce_core.payments.GatewayEvent``;
+- ``parse_event``: a verified body -> ``commerce_core.domain.payments.GatewayEvent``;
   ``payment_intent_from_object`` / ``refund_from_object``: Stripe objects -> core values.
 
 Amounts are converted at this edge by ``to_stripe_amount``/``money_from_stripe``; Stripe's
@@ -37,13 +37,13 @@ from adapters.payments._stripe_objects import (
     refund_object,
     to_stripe_amount,
 )
-from commerce_core.errors import InvalidWebhook
-from commerce_core.payments import (
+from commerce_core import (
     EventKind,
     GatewayEvent,
     GatewayRefund,
     GatewayRefundStatus,
     IntentStatus,
+    InvalidWebhook,
     PaymentIntent,
 )
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.payments import stripe_wire
 from adapters.payments.fake_tables import fake_gateway_events as events_table
-from commerce_core.errors import GatewayUnavailable
+from commerce_core import GatewayUnavailable
 
 __all__ = ["WebhookOutbox", "add_event", "gateway_transaction"]
 

@@ -10,8 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.conflicts import violates
 from adapters.sql.tables import sessions, users
-from commerce_core.accounts import Role, Session, User
-from commerce_core.errors import Conflict, EmailAlreadyRegistered, NotFound
+from commerce_core import Conflict, EmailAlreadyRegistered, NotFound, Role, Session, User
 
 __all__ = ["SqlSessionRepository", "SqlUserRepository"]
 

@@ -23,7 +23,7 @@ from sqlalchemy import RowMapping, func, select
 from sqlalchemy.engine import Connection
 
 from adapters.sql.tables import audit_log
-from commerce_core.audit import GENESIS_HASH, AuditEntry
+from commerce_core import GENESIS_HASH, AuditEntry
 
 __all__ = ["AUDIT_APPEND_LOCK", "SqlAuditLog"]
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.sql.conflicts import insert_on_conflict
 from adapters.sql.tables import processed_events
-from commerce_core.payments import GatewayEvent
+from commerce_core import GatewayEvent
 
 __all__ = ["SqlProcessedEventRepository"]
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.sql.conflicts import insert_on_conflict
 from adapters.sql.tables import idempotency_records as records
-from commerce_core.idempotency import IdempotencyRecord, IdempotencyState
+from commerce_core import IdempotencyRecord, IdempotencyState
 
 __all__ = ["SqlIdempotencyRepository"]
 

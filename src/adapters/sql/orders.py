@@ -31,9 +31,10 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.conflicts import insert_on_conflict, violates
 from adapters.sql.tables import order_lines, orders, refunds
-from commerce_core.errors import Conflict, NotFound
-from commerce_core.money import Money
-from commerce_core.orders import (
+from commerce_core import (
+    Conflict,
+    Money,
+    NotFound,
     Order,
     OrderLine,
     OrderStatus,

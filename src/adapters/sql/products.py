@@ -11,9 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.conflicts import violates
 from adapters.sql.tables import products
-from commerce_core.catalog import Product
-from commerce_core.errors import Conflict, NotFound
-from commerce_core.money import Money
+from commerce_core import Conflict, Money, NotFound, Product
 
 __all__ = ["SqlProductRepository"]
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from adapters.sql.column_types import UtcDateTime
 from adapters.sql.metadata import metadata
-from commerce_core.orders import OrderStatus, RefundStatus, StockState
+from commerce_core import OrderStatus, RefundStatus, StockState
 
 __all__ = [
     "audit_log",

@@ -35,7 +35,7 @@ from adapters.sql.events import SqlProcessedEventRepository
 from adapters.sql.idempotency import SqlIdempotencyRepository
 from adapters.sql.orders import SqlOrderRepository
 from adapters.sql.products import SqlProductRepository
-from commerce_core.ports import (
+from commerce_core import (
     AuditLog,
     IdempotencyRepository,
     OrderRepository,
@@ -46,7 +46,7 @@ from commerce_core.ports import (
 )
 
 if TYPE_CHECKING:
-    from commerce_core.ports import UnitOfWork
+    from commerce_core import UnitOfWork
 
 __all__ = ["SqlUnitOfWork"]
 

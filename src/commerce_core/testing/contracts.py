@@ -24,14 +24,14 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from commerce_core.accounts import Role, Session, User
-from commerce_core.audit import AuditEntry, verify_chain
+from commerce_core.domain.accounts import Role, Session, User
+from commerce_core.domain.audit import AuditEntry, verify_chain
+from commerce_core.domain.idempotency import IdempotencyRecord, IdempotencyState
+from commerce_core.domain.ids import new_id
+from commerce_core.domain.money import Money
+from commerce_core.domain.orders import Order, OrderLine, OrderStatus
+from commerce_core.domain.payments import EventKind, GatewayEvent, GatewayRefundStatus, IntentStatus
 from commerce_core.errors import CommerceError, Conflict, EmailAlreadyRegistered, GatewayError
-from commerce_core.idempotency import IdempotencyRecord, IdempotencyState
-from commerce_core.ids import new_id
-from commerce_core.money import Money
-from commerce_core.orders import Order, OrderLine, OrderStatus
-from commerce_core.payments import EventKind, GatewayEvent, GatewayRefundStatus, IntentStatus
 from commerce_core.ports import PaymentGateway, UnitOfWork
 from commerce_core.testing import make_product
 

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
-from commerce_core.checkout import MAX_QUANTITY, CartItem
-from commerce_core.idempotency import MAX_KEY_LENGTH
-from commerce_core.money import CURRENCY_EXPONENTS, MAX_AMOUNT, Money
+from commerce_core.domain.idempotency import MAX_KEY_LENGTH
+from commerce_core.domain.money import CURRENCY_EXPONENTS, MAX_AMOUNT, Money
+from commerce_core.use_cases.checkout import MAX_QUANTITY, CartItem
 
 __all__ = [
     "DECLINING_PAYMENT_METHODS",
@@ -61,7 +61,7 @@ _DOMAIN_LABEL_ALPHABET = string.ascii_lowercase + string.digits
 
 
 def currencies() -> st.SearchStrategy[str]:
-    """ISO 4217 codes the core knows (``commerce_core.money.CURRENCY_EXPONENTS``).
+    """ISO 4217 codes the core knows (``commerce_core.domain.money.CURRENCY_EXPONENTS``).
 
     Shrinks towards the first code alphabetically; exponents 0, 2 and 3 are all represented.
     """

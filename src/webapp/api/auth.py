@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g
 
-from commerce_core.authentication import LogIn, Register, SignedIn, log_in, log_out, register
+from commerce_core import LogIn, Register, SignedIn, log_in, log_out, register
 from webapp.api.responses import json_response
 from webapp.csrf import mint_token
 from webapp.payloads import BodyReader, json_body

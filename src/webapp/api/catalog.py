@@ -12,8 +12,7 @@ from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
 
-from commerce_core.queries import PageRequest, get_product, list_products
-from commerce_core.views import product_view
+from commerce_core import PageRequest, get_product, list_products, product_view
 from webapp.api.responses import json_response
 from webapp.catalog_cache import CachedPage, catalog_cache
 from webapp.payloads import query_int

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from commerce_core import Result
-from commerce_core.checkout import (
+from commerce_core import (
     MAX_LINES,
     CartItem,
     ConfirmOrder,
     CreateCheckoutIntent,
+    Result,
     confirm_order,
     create_checkout_intent,
 )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from commerce_core.queries import PageRequest, get_order, list_orders
-from commerce_core.views import order_view
+from commerce_core import PageRequest, get_order, list_orders, order_view
 from webapp.api.responses import json_response
 from webapp.payloads import query_int
 from webapp.request_ports import request_uow

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from commerce_core import Result
-from commerce_core.permissions import Permission
-from commerce_core.refunds import MAX_REASON, RefundOrder, refund_order
-from commerce_core.webhooks import handle_gateway_event
+from commerce_core import (
+    MAX_REASON,
+    Permission,
+    RefundOrder,
+    Result,
+    handle_gateway_event,
+    refund_order,
+)
 from webapp.api.responses import json_response, unknown_outcome, with_replay_header
 from webapp.csrf import csrf_exempt
 from webapp.payloads import BodyReader, idempotency_key, json_body

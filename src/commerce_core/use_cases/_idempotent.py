@@ -6,9 +6,16 @@ from typing import Any
 
 import attrs
 
+from commerce_core.domain.idempotency import (
+    IdempotencyRecord,
+    IdempotencyState,
+    fingerprint,
+    validate_key,
+)
 from commerce_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
-from commerce_core.idempotency import IdempotencyRecord, IdempotencyState, fingerprint, validate_key
 from commerce_core.ports import Clock, UnitOfWork
+
+__all__ = ["IdempotentRequest", "Result"]
 
 
 @attrs.frozen

@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from commerce_core.catalog import Product
+from commerce_core.domain.catalog import Product
+from commerce_core.domain.orders import Order, OrderLine
 from commerce_core.errors import OutOfStock
-from commerce_core.orders import Order, OrderLine
 from commerce_core.ports import UnitOfWork
 
-__all__ = ["end_unpaid", "give_back", "take_for_lines", "take_locked"]
+__all__ = ["give_back", "take_for_lines", "take_locked"]
 
 
 def _quantities(lines: Iterable[OrderLine]) -> Counter[str]:
@@ -56,14 +56,3 @@ def give_back(uow: UnitOfWork, order: Order, now: datetime) -> None:
         if product is not None:  # a deleted product has nothing to return to
             product.put_back(wanted[pid], now)
             uow.products.save(product)
-
-
-def end_unpaid(uow: UnitOfWork, order: Order, code: str, now: datetime, *, failed: bool) -> bool:
-    """Fail (``failed=True``) or cancel an order awaiting payment and give its hold back.
-
-    ``False`` and no change if the order had already moved on (a stale event, a second call).
-    """
-    ended = order.fail_payment(code, now) if failed else order.cancel(code, now)
-    if ended:
-        give_back(uow, order, now)
-    return ended

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import enum
 
-from commerce_core.checkout import settle_order
-from commerce_core.orders import Order, Refund, RefundStatus
-from commerce_core.payments import EventKind, GatewayEvent
+from commerce_core.domain.orders import Order, Refund, RefundStatus
+from commerce_core.domain.payments import EventKind, GatewayEvent
 from commerce_core.ports import Clock, EventSink, UnitOfWork
-from commerce_core.stock import end_unpaid
+from commerce_core.use_cases.refunds import refund_gateway_key
+from commerce_core.use_cases.settlement import end_unpaid, settle_order
 
-__all__ = ["EventOutcome", "handle_gateway_event", "refund_gateway_key"]
+__all__ = ["EventOutcome", "handle_gateway_event"]
 
 
 class EventOutcome(enum.StrEnum):
@@ -26,11 +26,6 @@ class EventOutcome(enum.StrEnum):
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     REJECTED = "rejected"  # well signed, but contradicts the order (amount/currency): alerted
-
-
-def refund_gateway_key(refund_id: str) -> str:
-    """The Idempotency-Key our refund request carries; gateways echo it back in refund events."""
-    return f"refund-{refund_id}"
 
 
 def handle_gateway_event(

@@ -1,5 +1,5 @@
-"""In-memory fakes of every port. Hand-written, thread-safe, and held to the same contract suites
-as the real adapters (``commerce_core.testing.contracts``), so tests that use them mean something.
+"""``InMemoryStore`` and ``InMemoryUnitOfWork``: the ``UnitOfWork`` port (and every repository
+it hands out) over plain dicts, thread-safe and held to ``UnitOfWorkContract`` like the SQL one.
 
 ``InMemoryUnitOfWork`` runs each ``with`` block as one serialisable transaction over a private
 copy of the store: commit publishes the copy, anything else discards it.
@@ -8,111 +8,23 @@ copy of the store: commit publishes the copy, anything else discards it.
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
-import secrets
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 import attrs
 
-from commerce_core.accounts import Session, User
-from commerce_core.audit import GENESIS_HASH, AuditEntry
-from commerce_core.catalog import Product
-from commerce_core.errors import (
-    Conflict,
-    EmailAlreadyRegistered,
-    GatewayError,
-    GatewayUnavailable,
-    InvalidWebhook,
-)
-from commerce_core.idempotency import IdempotencyRecord
-from commerce_core.money import Money
-from commerce_core.orders import Order, OrderStatus, StockState
-from commerce_core.payments import GatewayEvent, GatewayRefund, PaymentIntent
-from commerce_core.testing.simulated_gateway import SimulatedEvent, SimulatedIntent, SimulatedRefund
+from commerce_core.domain.accounts import Session, User
+from commerce_core.domain.audit import GENESIS_HASH, AuditEntry
+from commerce_core.domain.catalog import Product
+from commerce_core.domain.idempotency import IdempotencyRecord
+from commerce_core.domain.orders import Order, OrderStatus, StockState
+from commerce_core.domain.payments import GatewayEvent
+from commerce_core.errors import Conflict, EmailAlreadyRegistered
 
-__all__ = [
-    "FakeClock",
-    "FakeGateway",
-    "FakePasswordHasher",
-    "InMemoryStore",
-    "InMemoryUnitOfWork",
-    "RecordingEventSink",
-]
-
-
-# -- clock, hasher, events ---------------------------------------------------------------------
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        with self._lock:
-            self._now += delta
-
-
-class FakePasswordHasher:
-    """Salted SHA-256 (fast, for tests only) that counts its calls, so tests can prove that an
-    unknown email costs the same hashing work as a wrong password."""
-
-    def __init__(self) -> None:
-        self.hash_calls = 0
-        self.verify_calls = 0
-        self.rehash_wanted = False
-
-    def hash(self, password: str) -> str:
-        self.hash_calls += 1
-        salt = secrets.token_hex(8)
-        return f"fake${salt}${hashlib.sha256((salt + password).encode()).hexdigest()}"
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        self.verify_calls += 1
-        try:
-            _, salt, digest = password_hash.split("$")
-        except ValueError:
-            return False
-        return secrets.compare_digest(
-            digest, hashlib.sha256((salt + password).encode()).hexdigest()
-        )
-
-    def needs_rehash(self, password_hash: str) -> bool:
-        return self.rehash_wanted
-
-
-class RecordingEventSink:
-    """Keeps every emitted event as ``(name, fields)``."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, object]]] = []
-        self._lock = threading.Lock()
-
-    def emit(self, event: str, /, **fields: object) -> None:
-        with self._lock:
-            self.events.append((event, fields))
-
-    def names(self) -> list[str]:
-        with self._lock:
-            return [name for name, _ in self.events]
-
-    def of(self, name: str) -> list[dict[str, object]]:
-        with self._lock:
-            return [fields for event, fields in self.events if event == name]
-
-
-# -- the store and its unit of work ------------------------------------------------------------
+__all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
 
 @attrs.define
@@ -382,144 +294,3 @@ class InMemoryUnitOfWork:
         # discarded one.
         if self._working is not None:
             self._begin()
-
-
-# -- the payment gateway -----------------------------------------------------------------------
-
-
-class FakeGateway:
-    """An in-memory Stripe-like gateway (``PaymentGateway`` and ``GatewayEventParser``).
-
-    Idempotent like Stripe: a repeated idempotency key returns the first answer. Every state
-    change appends the event a real gateway would send to ``outbox``; ``parse_event`` accepts
-    ``event_payload(event)`` bytes signed with ``secret``. Knobs for tests: ``fail_next`` makes
-    the next calls raise ``GatewayUnavailable``.
-    """
-
-    name = "fake"
-
-    def __init__(self, clock: FakeClock | None = None, secret: str = "whsec_test") -> None:  # noqa: S107 - a test fake
-        self._clock = clock
-        self.secret = secret
-        self.intents: dict[str, SimulatedIntent] = {}
-        self.refunds: dict[str, SimulatedRefund] = {}
-        self.outbox: list[GatewayEvent] = []
-        self.calls: list[str] = []
-        self._answers: dict[tuple[str, str], object] = {}
-        self._failures = 0
-        self._pending: dict[str, GatewayEvent] = {}
-        self._lock = threading.RLock()
-
-    def _now(self) -> datetime:
-        return self._clock.now() if self._clock else datetime.now(UTC)
-
-    def fail_next(self, times: int = 1) -> None:
-        with self._lock:
-            self._failures = times
-
-    def _enter(self, operation: str) -> None:
-        self.calls.append(operation)
-        if self._failures > 0:
-            self._failures -= 1
-            raise GatewayUnavailable(f"simulated outage during {operation}")
-
-    def _remember(self, operation: str, key: str) -> object | None:
-        return self._answers.get((operation, key))
-
-    def _publish(self, events: list[SimulatedEvent]) -> None:
-        self.outbox.extend(to_gateway_event(e, self.name) for e in events)
-
-    def _intent(self, intent_id: str) -> SimulatedIntent:
-        try:
-            return self.intents[intent_id]
-        except KeyError:
-            raise GatewayError(f"no such payment intent: {intent_id}") from None
-
-    def create_intent(self, *, amount: Money, order_id: str, idempotency_key: str) -> PaymentIntent:
-        with self._lock:
-            self._enter("create_intent")
-            if (answer := self._remember("create", idempotency_key)) is not None:
-                return self.intents[str(answer)].to_intent()
-            intent = SimulatedIntent.create(amount, order_id)
-            self.intents[intent.id] = intent
-            self._answers[("create", idempotency_key)] = intent.id
-            return intent.to_intent()
-
-    def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
-    ) -> PaymentIntent:
-        with self._lock:
-            self._enter("confirm_intent")
-            if (answer := self._remember("confirm", idempotency_key)) is not None:
-                assert isinstance(answer, PaymentIntent)
-                return answer
-            intent = self._intent(intent_id)
-            self._publish(intent.confirm(payment_method, self._now()))
-            result = intent.to_intent()
-            self._answers[("confirm", idempotency_key)] = result
-            return result
-
-    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
-        with self._lock:
-            self._enter("cancel_intent")
-            intent = self._intent(intent_id)
-            self._publish(intent.cancel(self._now()))
-            return intent.to_intent()
-
-    def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund:
-        with self._lock:
-            self._enter("refund")
-            if (answer := self._remember("refund", idempotency_key)) is not None:
-                return self.refunds[str(answer)].to_refund()
-            refund, events = self._intent(intent_id).refund(amount, idempotency_key, self._now())
-            self.refunds[refund.id] = refund
-            self._answers[("refund", idempotency_key)] = refund.id
-            self._publish(events)
-            return refund.to_refund()
-
-    def authenticate(self, intent_id: str, *, success: bool = True) -> PaymentIntent:
-        """The shopper passes (or fails) the 3-D Secure challenge on the gateway's page."""
-        with self._lock:
-            intent = self._intent(intent_id)
-            self._publish(intent.authenticate(success, self._now()))
-            return intent.to_intent()
-
-    def take_events(self) -> list[GatewayEvent]:
-        with self._lock:
-            events, self.outbox = self.outbox, []
-            return events
-
-    # GatewayEventParser: the in-memory fake "signs" an event id with HMAC so that tests of the
-    # webhook path exercise a real verification failure.
-    def event_payload(self, event: GatewayEvent) -> tuple[bytes, dict[str, str]]:
-        self._pending[event.id] = event
-        body = event.id.encode()
-        return body, {"X-Fake-Signature": _hmac(self.secret, body)}
-
-    def parse_event(self, payload: bytes, headers: Mapping[str, str]) -> GatewayEvent:
-        signature = headers.get("X-Fake-Signature", "")
-        if not secrets.compare_digest(signature, _hmac(self.secret, payload)):
-            raise InvalidWebhook("bad signature")
-        event = self._pending.get(payload.decode(errors="replace"))
-        if event is None:
-            raise InvalidWebhook("unknown event")
-        return event
-
-
-def _hmac(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def to_gateway_event(event: SimulatedEvent, gateway: str) -> GatewayEvent:
-    return GatewayEvent(
-        id=event.id,
-        kind=event.kind,
-        gateway=gateway,
-        intent_id=event.intent_id,
-        created_at=event.created_at,
-        raw_type=event.raw_type,
-        amount=event.amount,
-        refund_id=event.refund_id,
-        refund_key=event.refund_key,
-        decline_code=event.decline_code,
-    )

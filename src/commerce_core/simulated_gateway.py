@@ -20,15 +20,15 @@ from datetime import datetime
 
 import attrs
 
-from commerce_core.errors import GatewayError, InvalidInput
-from commerce_core.money import Money
-from commerce_core.payments import (
+from commerce_core.domain.money import Money
+from commerce_core.domain.payments import (
     EventKind,
     GatewayRefund,
     GatewayRefundStatus,
     IntentStatus,
     PaymentIntent,
 )
+from commerce_core.errors import GatewayError, InvalidInput
 
 __all__ = [
     "DECLINES",

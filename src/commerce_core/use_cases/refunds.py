@@ -14,8 +14,11 @@ from typing import Any
 
 import attrs
 
-from commerce_core._idempotent import IdempotentRequest, Result
-from commerce_core.audit import AuditEntry
+from commerce_core.domain.audit import AuditEntry
+from commerce_core.domain.ids import new_id
+from commerce_core.domain.money import Money
+from commerce_core.domain.orders import Order, Refund
+from commerce_core.domain.payments import GatewayRefundStatus
 from commerce_core.errors import (
     CommerceError,
     GatewayError,
@@ -23,15 +26,11 @@ from commerce_core.errors import (
     InvalidInput,
     NotFound,
 )
-from commerce_core.ids import new_id
-from commerce_core.money import Money
-from commerce_core.orders import Order, Refund
-from commerce_core.payments import GatewayRefundStatus
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
+from commerce_core.use_cases._idempotent import IdempotentRequest, Result
 from commerce_core.views import order_view, refund_view
-from commerce_core.webhooks import refund_gateway_key
 
-__all__ = ["RefundOrder", "refund_order"]
+__all__ = ["MAX_REASON", "RefundOrder", "refund_gateway_key", "refund_order"]
 
 MAX_REASON = 500
 
@@ -46,6 +45,11 @@ class RefundOrder:
     idempotency_key: str
     reason: str = ""
     ip: str | None = None
+
+
+def refund_gateway_key(refund_id: str) -> str:
+    """The Idempotency-Key our refund request carries; gateways echo it back in refund events."""
+    return f"refund-{refund_id}"
 
 
 def refund_order(

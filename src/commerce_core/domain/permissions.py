@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import enum
 
-from commerce_core.accounts import Role, User
+from commerce_core.domain.accounts import Role, User
 from commerce_core.errors import PermissionDenied
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "has_permission", "require"]
+__all__ = ["ROLE_PERMISSIONS", "Permission", "has_permission", "require_permission"]
 
 
 class Permission(enum.StrEnum):
@@ -32,6 +32,6 @@ def has_permission(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, frozenset())
 
 
-def require(user: User, permission: Permission) -> None:
+def require_permission(user: User, permission: Permission) -> None:
     if not user.is_active or not has_permission(user.role, permission):
         raise PermissionDenied(f"{permission.value} is required")

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import attrs
 
-from commerce_core.money import Money
+from commerce_core.domain.money import Money
 
 __all__ = [
     "EventKind",

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import attrs
 
-from commerce_core.checkout import settle_order
+from commerce_core.domain.payments import IntentStatus, PaymentIntent
 from commerce_core.errors import GatewayError
-from commerce_core.payments import IntentStatus, PaymentIntent
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
-from commerce_core.stock import end_unpaid
+from commerce_core.use_cases.settlement import end_unpaid, settle_order
 
 __all__ = ["ReleaseReport", "release_expired_holds"]
 

@@ -25,7 +25,9 @@ from typing import Any
 
 import attrs
 
-from commerce_core._idempotent import IdempotentRequest, Result
+from commerce_core.domain.ids import new_id
+from commerce_core.domain.orders import Order, OrderLine
+from commerce_core.domain.payments import IntentStatus, PaymentIntent
 from commerce_core.errors import (
     CommerceError,
     FieldError,
@@ -34,12 +36,10 @@ from commerce_core.errors import (
     NotFound,
     OrderNotPayable,
 )
-from commerce_core.ids import new_id
-from commerce_core.money import Money
-from commerce_core.orders import Order, OrderLine, StockState
-from commerce_core.payments import IntentStatus, PaymentIntent
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
-from commerce_core.stock import end_unpaid, take_for_lines, take_locked
+from commerce_core.use_cases._idempotent import IdempotentRequest, Result
+from commerce_core.use_cases.settlement import apply_intent, end_unpaid
+from commerce_core.use_cases.stock import take_locked
 from commerce_core.views import order_view, timestamp
 
 __all__ = [
@@ -49,10 +49,8 @@ __all__ = [
     "CartItem",
     "ConfirmOrder",
     "CreateCheckoutIntent",
-    "Result",
     "confirm_order",
     "create_checkout_intent",
-    "settle_order",
 ]
 
 DEFAULT_HOLD = timedelta(minutes=15)
@@ -246,45 +244,6 @@ def _cancel_unpaid(uow: UnitOfWork, clock: Clock, order_id: str, code: str) -> N
         uow.commit()
 
 
-def settle_order(
-    uow: UnitOfWork, order: Order, amount: Money, clock: Clock, events: EventSink
-) -> bool:
-    """Mark ``order`` (locked by the caller) paid with ``amount``; idempotent.
-
-    A capture that arrives after the order failed or expired (its stock already given back) holds
-    the stock again if it can; if it cannot, the order is not marked paid - it would lack its stock
-    - and an alert asks staff to refund the captured payment. Returns whether anything changed.
-    The caller saves ``order``, as it does after any other transition under its lock.
-    """
-    if order.status.is_paid:
-        return False
-    now = clock.now()
-    if order.stock_state is StockState.RELEASED:
-        try:
-            take_for_lines(uow, order.lines, now)
-        except CommerceError:
-            events.emit(
-                "alert.payment_captured_without_stock",
-                order_id=order.id,
-                intent_id=order.intent_id,
-                amount=amount.amount,
-                currency=amount.currency,
-            )
-            return False
-        order.rehold_stock(now)
-        events.emit("payment.late_capture", order_id=order.id, intent_id=order.intent_id)
-    changed = order.settle(amount, now)
-    if changed:
-        events.emit(
-            "order.paid",
-            order_id=order.id,
-            amount=amount.amount,
-            currency=amount.currency,
-            user_id=order.user_id,
-        )
-    return changed
-
-
 def confirm_order(
     command: ConfirmOrder,
     *,
@@ -373,38 +332,3 @@ def _cancel_after_decline(
     if canceled.status is IntentStatus.SUCCEEDED:
         return canceled  # someone else's confirm won the race: it is paid after all
     return declined
-
-
-def apply_intent(
-    uow: UnitOfWork, order: Order, intent: PaymentIntent, clock: Clock, events: EventSink
-) -> tuple[str, dict[str, Any]]:
-    """Record what the gateway says about ``order``'s intent; returns (outcome, extra body)."""
-    if intent.status is IntentStatus.SUCCEEDED:
-        if order.status.is_paid:
-            return "already_paid", {}
-        if settle_order(uow, order, intent.amount, clock, events):
-            return "paid", {}
-        return "not_paid", {"detail": "payment captured but the order could not be completed"}
-    if intent.declined:
-        now = clock.now()
-        end_unpaid(uow, order, intent.decline_code or "declined", now, failed=True)
-        events.emit(
-            "payment.declined",
-            order_id=order.id,
-            user_id=order.user_id,
-            decline_code=intent.decline_code,
-        )
-        return "declined", {
-            "decline_code": intent.decline_code,
-            "message": intent.decline_message or "Your card was declined.",
-        }
-    if intent.status is IntentStatus.REQUIRES_ACTION:
-        return "requires_action", {
-            "status": "requires_action",
-            "client_secret": intent.client_secret,
-        }
-    if intent.status is IntentStatus.CANCELED:
-        now = clock.now()
-        end_unpaid(uow, order, "intent_canceled", now, failed=False)
-        return "canceled", {}
-    return "processing", {"status": intent.status.value}

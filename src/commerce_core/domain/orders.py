@@ -23,6 +23,7 @@ from datetime import datetime
 
 import attrs
 
+from commerce_core.domain.money import Money
 from commerce_core.errors import (
     IllegalTransition,
     InvalidInput,
@@ -30,7 +31,6 @@ from commerce_core.errors import (
     OrderNotRefundable,
     RefundExceedsCaptured,
 )
-from commerce_core.money import Money
 
 __all__ = [
     "Order",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import attrs
 
-from commerce_core.accounts import (
+from commerce_core.domain.accounts import (
     Role,
     Session,
     SessionPolicy,
@@ -24,8 +24,8 @@ from commerce_core.accounts import (
     validate_name,
     validate_new_password,
 )
+from commerce_core.domain.ids import new_id
 from commerce_core.errors import AuthenticationFailed, FieldError, InvalidInput
-from commerce_core.ids import new_id
 from commerce_core.ports import Clock, EventSink, PasswordHasher, UnitOfWork
 
 __all__ = [

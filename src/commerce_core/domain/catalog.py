@@ -12,10 +12,10 @@ from datetime import datetime
 
 import attrs
 
+from commerce_core.domain.money import Money
 from commerce_core.errors import FieldError, InvalidInput, OutOfStock
-from commerce_core.money import Money
 
-__all__ = ["Product", "validate_slug"]
+__all__ = ["MAX_PRICE", "MAX_STOCK", "Product", "validate_slug"]
 
 # Bounds that keep every total (50 lines x 100 units x MAX_PRICE) well inside Money's range and
 # stock inside a 32-bit column.
