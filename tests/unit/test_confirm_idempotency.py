@@ -9,6 +9,7 @@ import pytest
 from commerce_core import (
     CartItem,
     ConfirmOrder,
+    ConfirmOutcome,
     CreateCheckoutIntent,
     EventKind,
     EventOutcome,
@@ -45,7 +46,7 @@ def confirm(
     *,
     key: str = "confirm-1",
     user: str = ALICE,
-) -> Result:
+) -> Result[ConfirmOutcome]:
     return confirm_order(ConfirmOrder(user, intent_id, payment_method, key), **shop.ports)
 
 
@@ -76,6 +77,16 @@ def test_a_declined_confirm_replays_as_declined(shop: InMemoryShop) -> None:
     assert again.replayed
     assert again.outcome == first.outcome == "declined"
     assert again.body == first.body
+
+
+def test_a_replayed_outcome_is_the_use_cases_enum_not_a_string(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop)
+    first = confirm(shop, intent["intent_id"])
+    again = confirm(shop, intent["intent_id"])
+    # Drivers match on enum members; a replay rebuilt as a bare str would slip past every case.
+    assert type(first.outcome) is ConfirmOutcome
+    assert type(again.outcome) is ConfirmOutcome
+    assert again.outcome is ConfirmOutcome.PAID
 
 
 def test_a_replay_is_the_first_answer_even_after_the_order_moved_on(shop: InMemoryShop) -> None:

@@ -28,6 +28,12 @@ from commerce_core.use_cases.checkout import (
     create_checkout_intent,
 )
 from commerce_core.use_cases.holds import ReleaseReport, release_expired_holds
+from commerce_core.use_cases.outcomes import (
+    ConfirmOutcome,
+    EventOutcome,
+    IntentOutcome,
+    RefundOutcome,
+)
 from commerce_core.use_cases.queries import (
     MAX_PER_PAGE,
     PageRequest,
@@ -43,7 +49,7 @@ from commerce_core.use_cases.refunds import (
     refund_gateway_key,
     refund_order,
 )
-from commerce_core.use_cases.webhooks import EventOutcome, handle_gateway_event
+from commerce_core.use_cases.webhooks import handle_gateway_event
 
 __all__ = [
     "DEFAULT_HOLD",
@@ -54,12 +60,15 @@ __all__ = [
     "AuditVerification",
     "CartItem",
     "ConfirmOrder",
+    "ConfirmOutcome",
     "CreateCheckoutIntent",
     "EventOutcome",
+    "IntentOutcome",
     "LogIn",
     "NewProduct",
     "PageRequest",
     "RefundOrder",
+    "RefundOutcome",
     "Register",
     "ReleaseReport",
     "Result",

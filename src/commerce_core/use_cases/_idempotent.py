@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -18,23 +19,32 @@ from commerce_core.ports import Clock, UnitOfWork
 __all__ = ["IdempotentRequest", "Result"]
 
 
-@attrs.frozen
-class Result:
-    """What an idempotent use case answers: an outcome name, a JSON-ready body, and whether this
-    answer is a replay of the first one."""
+OutcomeT = TypeVar("OutcomeT", bound=enum.StrEnum)
 
-    outcome: str
+
+@attrs.frozen
+class Result(Generic[OutcomeT]):
+    """What a money-moving use case answers: its outcome (one enum per use case, so a driver
+    can match every case and mypy proves it did), a JSON-ready body, and whether this answer is
+    a replay of the first one."""
+
+    outcome: OutcomeT
     body: dict[str, Any]
     replayed: bool = False
 
 
-class IdempotentRequest:
-    """Claim a key before acting, store the result in the same transaction as the effect."""
+class IdempotentRequest(Generic[OutcomeT]):
+    """Claim a key before acting, store the result in the same transaction as the effect.
+
+    ``outcomes`` is the use case's outcome enum: a stored first answer is replayed as a member
+    of it.
+    """
 
     def __init__(
         self,
         uow: UnitOfWork,
         clock: Clock,
+        outcomes: type[OutcomeT],
         *,
         user_id: str,
         scope: str,
@@ -42,6 +52,7 @@ class IdempotentRequest:
         request: dict[str, Any],
     ) -> None:
         self._uow = uow
+        self._outcomes = outcomes
         now = clock.now()
         self.record = IdempotencyRecord(
             user_id=user_id,
@@ -54,7 +65,7 @@ class IdempotentRequest:
         )
         self._now = now
 
-    def begin(self) -> Result | None:
+    def begin(self) -> Result[OutcomeT] | None:
         """``None`` if this request now owns the key; else the first request's stored result."""
         with self._uow as uow:
             existing = uow.idempotency.claim(self.record)
@@ -64,7 +75,8 @@ class IdempotentRequest:
                         "this Idempotency-Key was used with a different request"
                     )
                 if existing.completed and existing.outcome and existing.response is not None:
-                    return Result(existing.outcome, existing.response, replayed=True)
+                    outcome = self._outcomes(existing.outcome)
+                    return Result(outcome, existing.response, replayed=True)
                 if not existing.is_abandoned(self._now):
                     raise IdempotencyRequestInProgress(
                         "a request with this Idempotency-Key is still being processed; retry shortly"
@@ -84,9 +96,9 @@ class IdempotentRequest:
             uow.commit()
         return None
 
-    def finish(self, uow: UnitOfWork, outcome: str, body: dict[str, Any]) -> Result:
+    def finish(self, uow: UnitOfWork, outcome: OutcomeT, body: dict[str, Any]) -> Result[OutcomeT]:
         """Store the result inside the caller's open transaction, atomically with the effect."""
-        self.record.complete(outcome, body)
+        self.record.complete(outcome.value, body)
         uow.idempotency.save(self.record)
         return Result(outcome, body)
 

@@ -14,7 +14,7 @@ gateway's webhook end in ``settle_order``, which is idempotent: one paid order, 
 ...     ConfirmOrder(user_id="usr_1", intent_id=intent.body["intent_id"],
 ...                  payment_method="pm_card_visa", idempotency_key="k1"), **shop.ports)
 >>> result.outcome, result.body["order"]["status"]
-('paid', 'paid')
+(<ConfirmOutcome.PAID: 'paid'>, 'paid')
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from commerce_core.errors import (
 )
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
 from commerce_core.use_cases._idempotent import IdempotentRequest, Result
+from commerce_core.use_cases.outcomes import ConfirmOutcome, IntentOutcome
 from commerce_core.use_cases.settlement import apply_intent, end_unpaid
 from commerce_core.use_cases.stock import take_locked
 from commerce_core.views import order_view, timestamp
@@ -119,18 +120,19 @@ def create_checkout_intent(
     clock: Clock,
     events: EventSink,
     hold_for: timedelta = DEFAULT_HOLD,
-) -> Result:
+) -> Result[IntentOutcome]:
     """Price the cart, hold its stock, create the order and the gateway's intent.
 
-    Outcome ``"created"`` with body ``{order_id, intent_id, client_secret, amount, status}``.
+    Outcome ``CREATED`` with body ``{order_id, intent_id, client_secret, amount, status}``.
     Raises ``InvalidInput`` (bad cart, unknown product), ``OutOfStock``, ``GatewayError``.
     """
     wanted = _validated_cart(command.items)
-    idem: IdempotentRequest | None = None
+    idem: IdempotentRequest[IntentOutcome] | None = None
     if command.idempotency_key is not None:
         idem = IdempotentRequest(
             uow,
             clock,
+            IntentOutcome,
             user_id=command.user_id,
             scope="checkout_intent",
             key=command.idempotency_key,
@@ -165,7 +167,8 @@ def create_checkout_intent(
         locked.attach_intent(intent.id, clock.now())
         uow.orders.save(locked)
         body = intent_body(locked, intent)
-        result = idem.finish(uow, "created", body) if idem else Result("created", body)
+        created = IntentOutcome.CREATED
+        result = idem.finish(uow, created, body) if idem else Result(created, body)
         uow.commit()
     events.emit(
         "checkout.intent_created",
@@ -177,7 +180,7 @@ def create_checkout_intent(
     return result
 
 
-def _resumed_order(uow: UnitOfWork, idem: IdempotentRequest | None) -> Order | None:
+def _resumed_order(uow: UnitOfWork, idem: IdempotentRequest[IntentOutcome] | None) -> Order | None:
     """On a takeover of an abandoned request, the order the first attempt placed (if it got
     that far): resuming it - same gateway key, same intent - avoids a second order and hold."""
     if idem is None or idem.record.resource_id is None:
@@ -196,7 +199,7 @@ def _place_order(
     gateway: PaymentGateway,
     clock: Clock,
     hold_for: timedelta,
-    idem: IdempotentRequest | None,
+    idem: IdempotentRequest[IntentOutcome] | None,
 ) -> Order:
     now = clock.now()
     with uow:
@@ -251,13 +254,13 @@ def confirm_order(
     gateway: PaymentGateway,
     clock: Clock,
     events: EventSink,
-) -> Result:
+) -> Result[ConfirmOutcome]:
     """Confirm the payment of one's own order; idempotent by ``idempotency_key``.
 
-    Outcomes: ``"paid"`` (body ``{order}``), ``"already_paid"`` (the webhook or an earlier confirm
-    got there first), ``"requires_action"`` (body adds ``client_secret``), ``"processing"``,
-    ``"declined"`` (body adds ``decline_code``, ``message``; the order is ``payment_failed`` and
-    its stock given back). Raises ``NotFound`` for an unknown intent or another user's order,
+    Outcomes (``ConfirmOutcome``): ``PAID`` (body ``{order}``), ``ALREADY_PAID`` (the webhook or
+    an earlier confirm got there first), ``REQUIRES_ACTION`` (body adds ``client_secret``),
+    ``PROCESSING``, ``DECLINED`` (body adds ``decline_code``, ``message``; the order is
+    ``payment_failed`` and its stock given back), ``CANCELED``, ``NOT_PAID``. Raises ``NotFound`` for an unknown intent or another user's order,
     ``OrderNotPayable``, ``IdempotencyKeyReused``, ``IdempotencyRequestInProgress``,
     ``GatewayError``.
     """
@@ -268,6 +271,7 @@ def confirm_order(
     idem = IdempotentRequest(
         uow,
         clock,
+        ConfirmOutcome,
         user_id=command.user_id,
         scope="confirm",
         key=command.idempotency_key,
@@ -283,7 +287,7 @@ def confirm_order(
             if order is None or order.user_id != command.user_id:
                 raise NotFound("no such checkout intent")
             if order.status.is_paid:
-                result = idem.finish(uow, "already_paid", {"order": order_view(order)})
+                result = idem.finish(uow, ConfirmOutcome.ALREADY_PAID, {"order": order_view(order)})
                 uow.commit()
                 return result
             order.ensure_payable()
@@ -318,7 +322,10 @@ def confirm_order(
 
 
 def _cancel_after_decline(
-    gateway: PaymentGateway, declined: PaymentIntent, idem: IdempotentRequest, events: EventSink
+    gateway: PaymentGateway,
+    declined: PaymentIntent,
+    idem: IdempotentRequest[ConfirmOutcome],
+    events: EventSink,
 ) -> PaymentIntent:
     # A declined intent could still be confirmed later with another card; cancel it so the
     # order we are about to fail can never be charged behind our back.

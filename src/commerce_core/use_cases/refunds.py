@@ -28,6 +28,7 @@ from commerce_core.errors import (
 )
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
 from commerce_core.use_cases._idempotent import IdempotentRequest, Result
+from commerce_core.use_cases.outcomes import RefundOutcome
 from commerce_core.views import order_view, refund_view
 
 __all__ = ["MAX_REASON", "RefundOrder", "refund_gateway_key", "refund_order"]
@@ -59,7 +60,7 @@ def refund_order(
     gateway: PaymentGateway,
     clock: Clock,
     events: EventSink,
-) -> Result:
+) -> Result[RefundOutcome]:
     """Refund ``amount`` (default: all that remains) of a paid order.
 
     Outcomes ``"succeeded"``, ``"pending"`` (the gateway will tell by webhook) or ``"failed"``,
@@ -71,6 +72,7 @@ def refund_order(
     idem = IdempotentRequest(
         uow,
         clock,
+        RefundOutcome,
         user_id=command.actor_id,
         scope="refund",
         key=command.idempotency_key,
@@ -122,7 +124,7 @@ def refund_order(
         _audit(
             uow, command, f"refund.{final.status.value}", final, now, gateway_refund_id=answer.id
         )
-        result = idem.finish(uow, final.status.value, _body(final, order))
+        result = idem.finish(uow, RefundOutcome(final.status.value), _body(final, order))
         uow.commit()
     events.emit(
         "refund." + final.status.value,
@@ -138,7 +140,7 @@ def refund_order(
 def _record_refusal(
     command: RefundOrder,
     refund: Refund,
-    idem: IdempotentRequest,
+    idem: IdempotentRequest[RefundOutcome],
     uow: UnitOfWork,
     clock: Clock,
     reason: str,
@@ -187,7 +189,7 @@ def _locked(uow: UnitOfWork, order_id: str) -> Order:
 
 
 def _reserve(
-    command: RefundOrder, idem: IdempotentRequest, uow: UnitOfWork, clock: Clock
+    command: RefundOrder, idem: IdempotentRequest[RefundOutcome], uow: UnitOfWork, clock: Clock
 ) -> tuple[Refund, str]:
     with uow:
         order = _locked(uow, command.order_id)

@@ -15,6 +15,7 @@ from commerce_core.domain.orders import Order, StockState
 from commerce_core.domain.payments import IntentStatus, PaymentIntent
 from commerce_core.errors import CommerceError
 from commerce_core.ports import Clock, EventSink, UnitOfWork
+from commerce_core.use_cases.outcomes import ConfirmOutcome
 from commerce_core.use_cases.stock import give_back, take_for_lines
 
 __all__ = ["apply_intent", "end_unpaid", "settle_order"]
@@ -61,14 +62,16 @@ def settle_order(
 
 def apply_intent(
     uow: UnitOfWork, order: Order, intent: PaymentIntent, clock: Clock, events: EventSink
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[ConfirmOutcome, dict[str, Any]]:
     """Record what the gateway says about ``order``'s intent; returns (outcome, extra body)."""
     if intent.status is IntentStatus.SUCCEEDED:
         if order.status.is_paid:
-            return "already_paid", {}
+            return ConfirmOutcome.ALREADY_PAID, {}
         if settle_order(uow, order, intent.amount, clock, events):
-            return "paid", {}
-        return "not_paid", {"detail": "payment captured but the order could not be completed"}
+            return ConfirmOutcome.PAID, {}
+        return ConfirmOutcome.NOT_PAID, {
+            "detail": "payment captured but the order could not be completed"
+        }
     if intent.declined:
         now = clock.now()
         end_unpaid(uow, order, intent.decline_code or "declined", now, failed=True)
@@ -78,20 +81,20 @@ def apply_intent(
             user_id=order.user_id,
             decline_code=intent.decline_code,
         )
-        return "declined", {
+        return ConfirmOutcome.DECLINED, {
             "decline_code": intent.decline_code,
             "message": intent.decline_message or "Your card was declined.",
         }
     if intent.status is IntentStatus.REQUIRES_ACTION:
-        return "requires_action", {
+        return ConfirmOutcome.REQUIRES_ACTION, {
             "status": "requires_action",
             "client_secret": intent.client_secret,
         }
     if intent.status is IntentStatus.CANCELED:
         now = clock.now()
         end_unpaid(uow, order, "intent_canceled", now, failed=False)
-        return "canceled", {}
-    return "processing", {"status": intent.status.value}
+        return ConfirmOutcome.CANCELED, {}
+    return ConfirmOutcome.PROCESSING, {"status": intent.status.value}
 
 
 def end_unpaid(uow: UnitOfWork, order: Order, code: str, now: datetime, *, failed: bool) -> bool:

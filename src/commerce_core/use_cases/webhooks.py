@@ -10,22 +10,14 @@ and an alert is raised.
 
 from __future__ import annotations
 
-import enum
-
 from commerce_core.domain.orders import Order, Refund, RefundStatus
 from commerce_core.domain.payments import EventKind, GatewayEvent
 from commerce_core.ports import Clock, EventSink, UnitOfWork
+from commerce_core.use_cases.outcomes import EventOutcome
 from commerce_core.use_cases.refunds import refund_gateway_key
 from commerce_core.use_cases.settlement import end_unpaid, settle_order
 
-__all__ = ["EventOutcome", "handle_gateway_event"]
-
-
-class EventOutcome(enum.StrEnum):
-    PROCESSED = "processed"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"
-    REJECTED = "rejected"  # well signed, but contradicts the order (amount/currency): alerted
+__all__ = ["handle_gateway_event"]
 
 
 def handle_gateway_event(

@@ -7,18 +7,21 @@ outcome, rendered as a 402 problem that is replayed like any other answer.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from flask import Blueprint, Response
 
 from commerce_core import (
     MAX_LINES,
     CartItem,
     ConfirmOrder,
+    ConfirmOutcome,
     CreateCheckoutIntent,
     Result,
     confirm_order,
     create_checkout_intent,
 )
-from webapp.api.responses import json_response, unknown_outcome, with_replay_header
+from webapp.api.responses import json_response, with_replay_header
 from webapp.payloads import BodyReader, idempotency_key, json_body
 from webapp.problems import problem_response
 from webapp.request_ports import container, payment_ports
@@ -75,17 +78,17 @@ def confirm() -> Response:
     return with_replay_header(render_confirmation(result), result)
 
 
-def render_confirmation(result: Result) -> Response:
+def render_confirmation(result: Result[ConfirmOutcome]) -> Response:
     body = result.body
     order_id = body["order"]["id"]
     match result.outcome:
-        case "paid":
+        case ConfirmOutcome.PAID:
             return json_response(body, 201)
-        case "already_paid":
+        case ConfirmOutcome.ALREADY_PAID:
             return json_response(body, 200)
-        case "requires_action" | "processing":
+        case ConfirmOutcome.REQUIRES_ACTION | ConfirmOutcome.PROCESSING:
             return json_response(body, 202)
-        case "declined":
+        case ConfirmOutcome.DECLINED:
             return problem_response(
                 402,
                 "payment_declined",
@@ -93,7 +96,7 @@ def render_confirmation(result: Result) -> Response:
                 body.get("message") or "Your card was declined.",
                 extra={"decline_code": body.get("decline_code"), "order_id": order_id},
             )
-        case "canceled":
+        case ConfirmOutcome.CANCELED:
             return problem_response(
                 409,
                 "payment_canceled",
@@ -101,7 +104,7 @@ def render_confirmation(result: Result) -> Response:
                 "the payment was canceled; start a new checkout",
                 extra={"order_id": order_id},
             )
-        case "not_paid":
+        case ConfirmOutcome.NOT_PAID:
             return problem_response(
                 409,
                 "payment_not_completed",
@@ -109,4 +112,5 @@ def render_confirmation(result: Result) -> Response:
                 body.get("detail") or "the payment could not complete the order",
                 extra={"order_id": order_id},
             )
-    raise unknown_outcome(result)
+        case unknown:
+            assert_never(unknown)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from flask import Blueprint, Response, request
 
 from commerce_core import (
     MAX_REASON,
     Permission,
     RefundOrder,
+    RefundOutcome,
     Result,
     handle_gateway_event,
     refund_order,
 )
-from webapp.api.responses import json_response, unknown_outcome, with_replay_header
+from webapp.api.responses import json_response, with_replay_header
 from webapp.csrf import csrf_exempt
 from webapp.payloads import BodyReader, idempotency_key, json_body
 from webapp.problems import problem_response
@@ -64,13 +67,13 @@ def refund() -> Response:
     return with_replay_header(render_refund(result), result)
 
 
-def render_refund(result: Result) -> Response:
+def render_refund(result: Result[RefundOutcome]) -> Response:
     match result.outcome:
-        case "succeeded":
+        case RefundOutcome.SUCCEEDED:
             return json_response(result.body, 201)
-        case "pending":
+        case RefundOutcome.PENDING:
             return json_response(result.body, 202)
-        case "failed":
+        case RefundOutcome.FAILED:
             return problem_response(
                 502,
                 "refund_failed",
@@ -81,4 +84,5 @@ def render_refund(result: Result) -> Response:
                     "order_id": result.body["order"]["id"],
                 },
             )
-    raise unknown_outcome(result)
+        case unknown:
+            assert_never(unknown)

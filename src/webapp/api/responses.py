@@ -9,7 +9,7 @@ from flask import Response, jsonify
 
 from commerce_core import Result
 
-__all__ = ["REPLAY_HEADER", "json_response", "unknown_outcome", "with_replay_header"]
+__all__ = ["REPLAY_HEADER", "json_response", "with_replay_header"]
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
@@ -20,13 +20,8 @@ def json_response(body: Mapping[str, Any], status: int = 200) -> Response:
     return response
 
 
-def with_replay_header(response: Response, result: Result) -> Response:
+def with_replay_header(response: Response, result: Result[Any]) -> Response:
     """A stored first answer replayed: same status and body, and this header says so."""
     if result.replayed:
         response.headers[REPLAY_HEADER] = "true"
     return response
-
-
-def unknown_outcome(result: Result) -> RuntimeError:
-    # The core grew an outcome this driver does not know: a 500 (logged), not a guess.
-    return RuntimeError(f"unrendered use-case outcome {result.outcome!r}")
