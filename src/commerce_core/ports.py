@@ -5,7 +5,7 @@ has an in-memory fake of each and contract suites that prove an implementation c
 
 A ``UnitOfWork`` is one database transaction per ``with`` block, re-enterable: use cases open
 several short transactions so that no transaction is open while the payment gateway is called.
-Leaving the block without ``commit()`` rolls back. Rows are locked in one fixed order everywhere:
+Leaving the block without ``commit()`` rolls back, and drops the events announced in it. Rows are locked in one fixed order everywhere:
 the order row first, then product rows by ascending id.
 """
 
@@ -19,6 +19,7 @@ from typing import Protocol, Self
 from commerce_core.domain.accounts import Session, User
 from commerce_core.domain.audit import AuditEntry
 from commerce_core.domain.catalog import Product
+from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.idempotency import IdempotencyRecord
 from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order
@@ -27,6 +28,7 @@ from commerce_core.domain.payments import GatewayEvent, GatewayRefund, PaymentIn
 __all__ = [
     "AuditLog",
     "Clock",
+    "EventOutbox",
     "EventSink",
     "GatewayEventParser",
     "IdempotencyRepository",
@@ -93,7 +95,12 @@ class PasswordHasher(Protocol):
 
 
 class EventSink(Protocol):
-    """Where business and security events go (logs, metrics, monitoring, alert rules)."""
+    """Where business and security events go (logs, metrics, monitoring, alert rules).
+
+    Use cases hand it the events their committed transactions announced (``UnitOfWork``), and
+    emit directly only what is true whatever the database says (a failed login attempt, a
+    gateway call that failed). It must never raise on odd field values, and must never record a
+    field that names a secret (password, token, secret, card number) in clear."""
 
     def emit(self, event: str, /, **fields: object) -> None: ...
 
@@ -159,6 +166,25 @@ class ProcessedEventRepository(Protocol):
         ...
 
 
+class EventOutbox(Protocol):
+    """Durable domain events (alerts, refunds owed, security events), stored in the transaction
+    that announced them and marked once they reached the ``EventSink``."""
+
+    def add(self, event: DomainEvent) -> None:
+        """Store ``event`` in the current transaction, unpublished."""
+        ...
+
+    def unpublished(self, before: datetime, limit: int) -> list[DomainEvent]:
+        """Stored events not yet marked published that occurred before ``before``, oldest first."""
+        ...
+
+    def mark_published(self, event_ids: Sequence[str], at: datetime) -> None: ...
+
+    def alerts(self, offset: int, limit: int) -> tuple[list[DomainEvent], int]:
+        """Stored alerts (``alert.*``), newest first, and how many there are."""
+        ...
+
+
 class UserRepository(Protocol):
     def add(self, user: User) -> None:
         """Raises ``EmailAlreadyRegistered`` if the email is taken."""
@@ -207,7 +233,9 @@ class UnitOfWork(Protocol):
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property
-    def events(self) -> ProcessedEventRepository: ...
+    def processed_events(self) -> ProcessedEventRepository: ...
+    @property
+    def outbox(self) -> EventOutbox: ...
     @property
     def users(self) -> UserRepository: ...
     @property
@@ -227,3 +255,15 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def announce(self, event: DomainEvent) -> None:
+        """Publish ``event`` if and when this transaction commits.
+
+        It is held until ``commit()`` and then handed out by ``collect_new_events``; a rollback
+        (or leaving the block without commit) drops it. A durable event is also added to
+        ``outbox`` in this transaction, so it is stored exactly when the change it reports is."""
+        ...
+
+    def collect_new_events(self) -> list[DomainEvent]:
+        """The events of committed transactions not collected before, in announcement order."""
+        ...

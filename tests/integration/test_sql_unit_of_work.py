@@ -314,9 +314,9 @@ def test_gateway_event_ids_are_unique_per_gateway(uow: SqlUnitOfWork) -> None:
     stripe = GatewayEvent("evt_1", EventKind.PAYMENT_SUCCEEDED, "stripe", "pi_1", T0)
     other = GatewayEvent("evt_1", EventKind.PAYMENT_SUCCEEDED, "paypal", "pi_1", T0)
     with uow:
-        assert uow.events.record(stripe, T0)
-        assert uow.events.record(other, T0)
-        assert not uow.events.record(stripe, T0)
+        assert uow.processed_events.record(stripe, T0)
+        assert uow.processed_events.record(other, T0)
+        assert not uow.processed_events.record(stripe, T0)
 
 
 def test_audit_details_that_json_cannot_hold_still_verify(uow: SqlUnitOfWork) -> None:

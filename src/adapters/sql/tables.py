@@ -36,6 +36,7 @@ from commerce_core import OrderStatus, RefundStatus, StockState
 
 __all__ = [
     "audit_log",
+    "event_outbox",
     "idempotency_records",
     "order_lines",
     "orders",
@@ -223,4 +224,22 @@ audit_log = Table(
     # append lock could not fork the chain - the second insert would fail.
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False, unique=True),
+)
+
+# Durable domain events (alerts, refunds owed, security events): written in the transaction that
+# announced them, marked once they reached the event sink. Kept, not deleted: the alerts among
+# them are what staff review.
+event_outbox = Table(
+    "event_outbox",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("is_alert", Boolean, nullable=False),
+    Column("fields", _JSON, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime, nullable=True),
+    # The republishing job's scan: unpublished events, oldest first.
+    Index("ix_event_outbox_published_at_occurred_at", "published_at", "occurred_at"),
+    # The staff's alert list, newest first.
+    Index("ix_event_outbox_is_alert_occurred_at", "is_alert", "occurred_at"),
 )

@@ -34,9 +34,12 @@ from adapters.sql.audit import SqlAuditLog
 from adapters.sql.events import SqlProcessedEventRepository
 from adapters.sql.idempotency import SqlIdempotencyRepository
 from adapters.sql.orders import SqlOrderRepository
+from adapters.sql.outbox import SqlEventOutbox
 from adapters.sql.products import SqlProductRepository
 from commerce_core import (
     AuditLog,
+    DomainEvent,
+    EventOutbox,
     IdempotencyRepository,
     OrderRepository,
     ProcessedEventRepository,
@@ -67,7 +70,8 @@ class SqlUnitOfWork:
     products: ProductRepository
     orders: OrderRepository
     idempotency: IdempotencyRepository
-    events: ProcessedEventRepository
+    processed_events: ProcessedEventRepository
+    outbox: EventOutbox
     users: UserRepository
     sessions: SessionRepository
     audit: AuditLog
@@ -77,6 +81,9 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._in_block = False
         self._release: weakref.finalize[[], SqlUnitOfWork] | None = None
+        # Events announced in the open transaction, and those of committed ones not yet collected.
+        self._announced: list[DomainEvent] = []
+        self._committed_events: list[DomainEvent] = []
 
     @property
     def engine(self) -> Engine:
@@ -100,7 +107,8 @@ class SqlUnitOfWork:
         self.products = SqlProductRepository(connection)
         self.orders = SqlOrderRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
-        self.events = SqlProcessedEventRepository(connection)
+        self.processed_events = SqlProcessedEventRepository(connection)
+        self.outbox = SqlEventOutbox(connection)
         self.users = SqlUserRepository(connection)
         self.sessions = SqlSessionRepository(connection)
         self.audit = SqlAuditLog(connection)
@@ -115,6 +123,7 @@ class SqlUnitOfWork:
         if not self._in_block:  # pragma: no cover - __exit__ without __enter__
             return
         self._in_block = False
+        self._announced = []  # whatever was not committed never happened
         connection = self._connection
         if connection is None:  # closed inside the block; closing rolled it back
             return
@@ -131,9 +140,22 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._open().commit()
+        self._committed_events.extend(self._announced)
+        self._announced = []
 
     def rollback(self) -> None:
         self._open().rollback()
+        self._announced = []
+
+    def announce(self, event: DomainEvent) -> None:
+        self._open()
+        if event.durable:
+            self.outbox.add(event)
+        self._announced.append(event)
+
+    def collect_new_events(self) -> list[DomainEvent]:
+        collected, self._committed_events = self._committed_events, []
+        return collected
 
     def close(self) -> None:
         """Return the connection to the pool (rolling back a block still open). Idempotent; the

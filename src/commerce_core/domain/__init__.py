@@ -19,6 +19,7 @@ from commerce_core.domain.accounts import (
 )
 from commerce_core.domain.audit import GENESIS_HASH, AuditEntry, verify_chain
 from commerce_core.domain.catalog import MAX_PRICE, MAX_STOCK, Product, validate_slug
+from commerce_core.domain.events import ALERT_PREFIX, DomainEvent
 from commerce_core.domain.idempotency import (
     IDEMPOTENCY_LEASE,
     IDEMPOTENCY_RETENTION,
@@ -52,6 +53,7 @@ from commerce_core.domain.permissions import (
 )
 
 __all__ = [
+    "ALERT_PREFIX",
     "CURRENCY_EXPONENTS",
     "GENESIS_HASH",
     "IDEMPOTENCY_LEASE",
@@ -61,6 +63,7 @@ __all__ = [
     "MAX_STOCK",
     "ROLE_PERMISSIONS",
     "AuditEntry",
+    "DomainEvent",
     "EventKind",
     "GatewayEvent",
     "GatewayRefund",

@@ -19,6 +19,7 @@ import attrs
 from commerce_core.domain.accounts import Session, User
 from commerce_core.domain.audit import GENESIS_HASH, AuditEntry
 from commerce_core.domain.catalog import Product
+from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.idempotency import IdempotencyRecord
 from commerce_core.domain.orders import Order, OrderStatus, StockState
 from commerce_core.domain.payments import GatewayEvent
@@ -36,6 +37,7 @@ class _Data:
     users: dict[str, User] = attrs.Factory(dict)
     sessions: dict[str, Session] = attrs.Factory(dict)
     audit: list[AuditEntry] = attrs.Factory(list)
+    outbox: dict[str, tuple[DomainEvent, datetime | None]] = attrs.Factory(dict)
 
 
 class InMemoryStore:
@@ -171,7 +173,7 @@ class _Idempotency(_Repo):
         return len(old)
 
 
-class _Events(_Repo):
+class _ProcessedEvents(_Repo):
     def record(self, event: GatewayEvent, received_at: datetime) -> bool:
         if event.id in self._data.events:
             return False
@@ -238,13 +240,42 @@ class _Audit(_Repo):
         return list(self._data.audit)
 
 
+class _Outbox(_Repo):
+    def add(self, event: DomainEvent) -> None:
+        if event.id in self._data.outbox:
+            raise Conflict(f"event {event.id} is already stored")
+        self._data.outbox[event.id] = (event, None)
+
+    def unpublished(self, before: datetime, limit: int) -> list[DomainEvent]:
+        waiting = sorted(
+            (e for e, published in self._data.outbox.values() if published is None),
+            key=lambda e: (e.occurred_at, e.id),
+        )
+        return [e for e in waiting if e.occurred_at < before][:limit]
+
+    def mark_published(self, event_ids: Sequence[str], at: datetime) -> None:
+        for event_id in event_ids:
+            stored = self._data.outbox.get(event_id)
+            if stored is not None and stored[1] is None:
+                self._data.outbox[event_id] = (stored[0], at)
+
+    def alerts(self, offset: int, limit: int) -> tuple[list[DomainEvent], int]:
+        alerts = sorted(
+            (e for e, _ in self._data.outbox.values() if e.is_alert),
+            key=lambda e: (e.occurred_at, e.id),
+            reverse=True,
+        )
+        return alerts[offset : offset + limit], len(alerts)
+
+
 class InMemoryUnitOfWork:
     """A ``UnitOfWork`` over an ``InMemoryStore``. One per thread; re-enterable."""
 
     products: _Products
     orders: _Orders
     idempotency: _Idempotency
-    events: _Events
+    processed_events: _ProcessedEvents
+    outbox: _Outbox
     users: _Users
     sessions: _Sessions
     audit: _Audit
@@ -253,6 +284,8 @@ class InMemoryUnitOfWork:
         self.store = store or InMemoryStore()
         self._working: _Data | None = None
         self.committed = False
+        self._announced: list[DomainEvent] = []
+        self._committed_events: list[DomainEvent] = []
 
     def __enter__(self) -> Self:
         if self._working is not None:
@@ -268,7 +301,8 @@ class InMemoryUnitOfWork:
         self.products = _Products(working)
         self.orders = _Orders(working)
         self.idempotency = _Idempotency(working)
-        self.events = _Events(working)
+        self.processed_events = _ProcessedEvents(working)
+        self.outbox = _Outbox(working)
         self.users = _Users(working)
         self.sessions = _Sessions(working)
         self.audit = _Audit(working)
@@ -280,6 +314,7 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._working = None
+        self._announced = []
         self.store.lock.release()
 
     def commit(self) -> None:
@@ -288,9 +323,23 @@ class InMemoryUnitOfWork:
         self.store.data = copy.deepcopy(self._working)
         self.store.commits += 1
         self.committed = True
+        self._committed_events.extend(self._announced)
+        self._announced = []
 
     def rollback(self) -> None:
         # The repositories must see the fresh copy too, or later writes would land in the
         # discarded one.
         if self._working is not None:
             self._begin()
+        self._announced = []
+
+    def announce(self, event: DomainEvent) -> None:
+        if self._working is None:
+            raise RuntimeError("announce() belongs inside `with uow:`")
+        if event.durable:
+            self.outbox.add(event)
+        self._announced.append(event)
+
+    def collect_new_events(self) -> list[DomainEvent]:
+        collected, self._committed_events = self._committed_events, []
+        return collected

@@ -24,9 +24,11 @@ from commerce_core.domain.accounts import (
     validate_name,
     validate_new_password,
 )
+from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.ids import new_id
 from commerce_core.errors import AuthenticationFailed, FieldError, InvalidInput
 from commerce_core.ports import Clock, EventSink, PasswordHasher, UnitOfWork
+from commerce_core.use_cases._publishing import publish_committed
 
 __all__ = [
     "LogIn",
@@ -119,8 +121,9 @@ def register(
         if command.previous_session_token:
             uow.sessions.delete(hash_token(command.previous_session_token))
         uow.sessions.add(Session(hash_token(token), user.id, now, now))
+        uow.announce(DomainEvent.of("auth.registered", now, user_id=user.id, role=user.role.value))
         uow.commit()
-    events.emit("auth.registered", user_id=user.id, role=user.role.value)
+    publish_committed(uow, events, clock)
     return SignedIn(user, token)
 
 
@@ -159,8 +162,9 @@ def log_in(
         if command.previous_session_token:
             uow.sessions.delete(hash_token(command.previous_session_token))
         uow.sessions.add(Session(hash_token(token), user.id, now, now))
+        uow.announce(DomainEvent.of("auth.logged_in", now, user_id=user.id))
         uow.commit()
-    events.emit("auth.logged_in", user_id=user.id)
+    publish_committed(uow, events, clock)
     return SignedIn(user, token)
 
 
@@ -214,9 +218,18 @@ def create_staff_user(
             existing.is_active = True
             uow.users.save(existing)
             uow.sessions.delete_for_user(existing.id)
+            uow.announce(
+                DomainEvent.of(
+                    "auth.staff_updated",
+                    clock.now(),
+                    user_id=existing.id,
+                    role=command.role.value,
+                )
+            )
             uow.commit()
-            events.emit("auth.staff_updated", user_id=existing.id, role=command.role.value)
-            return existing
+    if existing is not None:
+        publish_committed(uow, events, clock)
+        return existing
     signed_in = register(command, uow=uow, hasher=hasher, clock=clock, events=events)
     log_out(signed_in.session_token, uow=uow)
     return signed_in.user

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.orders import Order, OrderLine
 from commerce_core.domain.payments import IntentStatus, PaymentIntent
@@ -38,6 +39,7 @@ from commerce_core.errors import (
 )
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
 from commerce_core.use_cases._idempotent import IdempotentRequest, Result
+from commerce_core.use_cases._publishing import publish_committed, publishing
 from commerce_core.use_cases.outcomes import ConfirmOutcome, IntentOutcome
 from commerce_core.use_cases.settlement import apply_intent, end_unpaid
 from commerce_core.use_cases.stock import take_locked
@@ -169,14 +171,18 @@ def create_checkout_intent(
         body = intent_body(locked, intent)
         created = IntentOutcome.CREATED
         result = idem.finish(uow, created, body) if idem else Result(created, body)
+        uow.announce(
+            DomainEvent.of(
+                "checkout.intent_created",
+                clock.now(),
+                order_id=order.id,
+                amount=order.total.amount,
+                currency=order.currency,
+                user_id=command.user_id,
+            )
+        )
         uow.commit()
-    events.emit(
-        "checkout.intent_created",
-        order_id=order.id,
-        amount=order.total.amount,
-        currency=order.currency,
-        user_id=command.user_id,
-    )
+    publish_committed(uow, events, clock)
     return result
 
 
@@ -310,11 +316,11 @@ def confirm_order(
     if intent.declined:
         intent = _cancel_after_decline(gateway, intent, idem, events)
 
-    with uow:
+    with publishing(uow, events, clock), uow:
         locked = uow.orders.get(order.id, for_update=True)
         if locked is None:  # pragma: no cover - orders are never deleted
             raise NotFound(f"order {order.id} vanished")
-        outcome, extra = apply_intent(uow, locked, intent, clock, events)
+        outcome, extra = apply_intent(uow, locked, intent, clock.now())
         uow.orders.save(locked)
         result = idem.finish(uow, outcome, {"order": order_view(locked), **extra})
         uow.commit()

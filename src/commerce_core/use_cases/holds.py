@@ -13,6 +13,7 @@ import attrs
 from commerce_core.domain.payments import IntentStatus, PaymentIntent
 from commerce_core.errors import GatewayError
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
+from commerce_core.use_cases._publishing import publishing
 from commerce_core.use_cases.settlement import end_unpaid, settle_order
 
 __all__ = ["ReleaseReport", "release_expired_holds"]
@@ -32,6 +33,13 @@ def release_expired_holds(
     clock: Clock,
     events: EventSink,
     batch_size: int = 100,
+) -> ReleaseReport:
+    with publishing(uow, events, clock):
+        return _release(uow, gateway, clock, events, batch_size)
+
+
+def _release(
+    uow: UnitOfWork, gateway: PaymentGateway, clock: Clock, events: EventSink, batch_size: int
 ) -> ReleaseReport:
     released = settled = failed = 0
     with uow:
@@ -56,7 +64,7 @@ def release_expired_holds(
                 continue
             now = clock.now()
             if intent is not None and intent.status is IntentStatus.SUCCEEDED:
-                if settle_order(uow, order, intent.amount, clock, events):
+                if settle_order(uow, order, intent.amount, now):
                     uow.orders.save(order)
                     settled += 1
             elif end_unpaid(uow, order, "hold_expired", now, failed=False):

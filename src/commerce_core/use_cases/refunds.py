@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from commerce_core.domain.audit import AuditEntry
+from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order, Refund
@@ -28,6 +29,7 @@ from commerce_core.errors import (
 )
 from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
 from commerce_core.use_cases._idempotent import IdempotentRequest, Result
+from commerce_core.use_cases._publishing import publish_committed
 from commerce_core.use_cases.outcomes import RefundOutcome
 from commerce_core.views import order_view, refund_view
 
@@ -125,15 +127,19 @@ def refund_order(
             uow, command, f"refund.{final.status.value}", final, now, gateway_refund_id=answer.id
         )
         result = idem.finish(uow, RefundOutcome(final.status.value), _body(final, order))
+        uow.announce(
+            DomainEvent.of(
+                "refund." + final.status.value,
+                now,
+                order_id=order.id,
+                refund_id=final.id,
+                amount=final.amount.amount,
+                currency=final.amount.currency,
+                actor_id=command.actor_id,
+            )
+        )
         uow.commit()
-    events.emit(
-        "refund." + final.status.value,
-        order_id=order.id,
-        refund_id=final.id,
-        amount=final.amount.amount,
-        currency=final.amount.currency,
-        actor_id=command.actor_id,
-    )
+    publish_committed(uow, events, clock)
     return result
 
 

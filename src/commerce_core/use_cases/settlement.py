@@ -10,20 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order, StockState
 from commerce_core.domain.payments import IntentStatus, PaymentIntent
 from commerce_core.errors import CommerceError
-from commerce_core.ports import Clock, EventSink, UnitOfWork
+from commerce_core.ports import UnitOfWork
 from commerce_core.use_cases.outcomes import ConfirmOutcome
 from commerce_core.use_cases.stock import give_back, take_for_lines
 
 __all__ = ["apply_intent", "end_unpaid", "settle_order"]
 
 
-def settle_order(
-    uow: UnitOfWork, order: Order, amount: Money, clock: Clock, events: EventSink
-) -> bool:
+def settle_order(uow: UnitOfWork, order: Order, amount: Money, now: datetime) -> bool:
     """Mark ``order`` (locked by the caller) paid with ``amount``; idempotent.
 
     A capture that arrives after the order failed or expired (its stock already given back) holds
@@ -33,53 +32,64 @@ def settle_order(
     """
     if order.status.is_paid:
         return False
-    now = clock.now()
     if order.stock_state is StockState.RELEASED:
         try:
             take_for_lines(uow, order.lines, now)
         except CommerceError:
-            events.emit(
-                "alert.payment_captured_without_stock",
-                order_id=order.id,
-                intent_id=order.intent_id,
-                amount=amount.amount,
-                currency=amount.currency,
+            uow.announce(
+                DomainEvent.alert(
+                    "alert.payment_captured_without_stock",
+                    now,
+                    order_id=order.id,
+                    intent_id=order.intent_id,
+                    amount=amount.amount,
+                    currency=amount.currency,
+                )
             )
             return False
         order.rehold_stock(now)
-        events.emit("payment.late_capture", order_id=order.id, intent_id=order.intent_id)
+        uow.announce(
+            DomainEvent.of(
+                "payment.late_capture", now, order_id=order.id, intent_id=order.intent_id
+            )
+        )
     changed = order.settle(amount, now)
     if changed:
-        events.emit(
-            "order.paid",
-            order_id=order.id,
-            amount=amount.amount,
-            currency=amount.currency,
-            user_id=order.user_id,
+        uow.announce(
+            DomainEvent.of(
+                "order.paid",
+                now,
+                order_id=order.id,
+                amount=amount.amount,
+                currency=amount.currency,
+                user_id=order.user_id,
+            )
         )
     return changed
 
 
 def apply_intent(
-    uow: UnitOfWork, order: Order, intent: PaymentIntent, clock: Clock, events: EventSink
+    uow: UnitOfWork, order: Order, intent: PaymentIntent, now: datetime
 ) -> tuple[ConfirmOutcome, dict[str, Any]]:
     """Record what the gateway says about ``order``'s intent; returns (outcome, extra body)."""
     if intent.status is IntentStatus.SUCCEEDED:
         if order.status.is_paid:
             return ConfirmOutcome.ALREADY_PAID, {}
-        if settle_order(uow, order, intent.amount, clock, events):
+        if settle_order(uow, order, intent.amount, now):
             return ConfirmOutcome.PAID, {}
         return ConfirmOutcome.NOT_PAID, {
             "detail": "payment captured but the order could not be completed"
         }
     if intent.declined:
-        now = clock.now()
         end_unpaid(uow, order, intent.decline_code or "declined", now, failed=True)
-        events.emit(
-            "payment.declined",
-            order_id=order.id,
-            user_id=order.user_id,
-            decline_code=intent.decline_code,
+        uow.announce(
+            DomainEvent.of(
+                "payment.declined",
+                now,
+                order_id=order.id,
+                user_id=order.user_id,
+                decline_code=intent.decline_code,
+            )
         )
         return ConfirmOutcome.DECLINED, {
             "decline_code": intent.decline_code,
@@ -91,7 +101,6 @@ def apply_intent(
             "client_secret": intent.client_secret,
         }
     if intent.status is IntentStatus.CANCELED:
-        now = clock.now()
         end_unpaid(uow, order, "intent_canceled", now, failed=False)
         return ConfirmOutcome.CANCELED, {}
     return ConfirmOutcome.PROCESSING, {"status": intent.status.value}

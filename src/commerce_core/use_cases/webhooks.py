@@ -10,9 +10,13 @@ and an alert is raised.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.orders import Order, Refund, RefundStatus
 from commerce_core.domain.payments import EventKind, GatewayEvent
 from commerce_core.ports import Clock, EventSink, UnitOfWork
+from commerce_core.use_cases._publishing import publishing
 from commerce_core.use_cases.outcomes import EventOutcome
 from commerce_core.use_cases.refunds import refund_gateway_key
 from commerce_core.use_cases.settlement import end_unpaid, settle_order
@@ -23,8 +27,8 @@ __all__ = ["handle_gateway_event"]
 def handle_gateway_event(
     event: GatewayEvent, *, uow: UnitOfWork, clock: Clock, events: EventSink
 ) -> EventOutcome:
-    with uow:
-        if not uow.events.record(event, clock.now()):
+    with publishing(uow, events, clock), uow:
+        if not uow.processed_events.record(event, clock.now()):
             return EventOutcome.DUPLICATE
         order = (
             uow.orders.get_by_intent(event.intent_id, for_update=True)
@@ -33,33 +37,40 @@ def handle_gateway_event(
         )
         if order is None:
             if event.kind is not EventKind.IGNORED:
-                events.emit("webhook.unknown_intent", event_id=event.id, intent_id=event.intent_id)
+                uow.announce(
+                    DomainEvent.of(
+                        "webhook.unknown_intent",
+                        clock.now(),
+                        event_id=event.id,
+                        intent_id=event.intent_id,
+                    )
+                )
             uow.commit()
             return EventOutcome.IGNORED
-        outcome = _apply(event, order, uow, clock, events)
+        outcome = _apply(event, order, uow, clock.now())
         uow.orders.save(order)
         uow.commit()
     return outcome
 
 
-def _apply(
-    event: GatewayEvent, order: Order, uow: UnitOfWork, clock: Clock, events: EventSink
-) -> EventOutcome:
-    now = clock.now()
+def _apply(event: GatewayEvent, order: Order, uow: UnitOfWork, now: datetime) -> EventOutcome:
     match event.kind:
         case EventKind.PAYMENT_SUCCEEDED:
             if event.amount != order.total:
-                events.emit(
-                    "alert.webhook_amount_mismatch",
-                    event_id=event.id,
-                    order_id=order.id,
-                    expected=order.total.amount,
-                    expected_currency=order.currency,
-                    got=None if event.amount is None else event.amount.amount,
-                    got_currency=None if event.amount is None else event.amount.currency,
+                uow.announce(
+                    DomainEvent.alert(
+                        "alert.webhook_amount_mismatch",
+                        now,
+                        event_id=event.id,
+                        order_id=order.id,
+                        expected=order.total.amount,
+                        expected_currency=order.currency,
+                        got=None if event.amount is None else event.amount.amount,
+                        got_currency=None if event.amount is None else event.amount.currency,
+                    )
                 )
                 return EventOutcome.REJECTED
-            changed = settle_order(uow, order, event.amount, clock, events)
+            changed = settle_order(uow, order, event.amount, now)
             return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
         case EventKind.PAYMENT_FAILED | EventKind.PAYMENT_CANCELED:
             code = event.decline_code or event.kind.value
@@ -70,33 +81,42 @@ def _apply(
         case EventKind.REFUND_SUCCEEDED | EventKind.REFUND_FAILED:
             refund = _find_refund(order, event)
             if refund is None:
-                events.emit(
-                    "webhook.unknown_refund",
-                    event_id=event.id,
-                    order_id=order.id,
-                    refund_id=event.refund_id,
+                uow.announce(
+                    DomainEvent.of(
+                        "webhook.unknown_refund",
+                        now,
+                        event_id=event.id,
+                        order_id=order.id,
+                        refund_id=event.refund_id,
+                    )
                 )
                 return EventOutcome.IGNORED
             if event.amount is not None and event.amount != refund.amount:
                 # Signed, but not what we asked for: trust neither side blindly; staff decide.
-                events.emit(
-                    "alert.webhook_refund_amount_mismatch",
-                    event_id=event.id,
-                    order_id=order.id,
-                    refund_id=refund.id,
-                    expected=refund.amount.amount,
-                    expected_currency=refund.amount.currency,
-                    got=event.amount.amount,
-                    got_currency=event.amount.currency,
+                uow.announce(
+                    DomainEvent.alert(
+                        "alert.webhook_refund_amount_mismatch",
+                        now,
+                        event_id=event.id,
+                        order_id=order.id,
+                        refund_id=refund.id,
+                        expected=refund.amount.amount,
+                        expected_currency=refund.amount.currency,
+                        got=event.amount.amount,
+                        got_currency=event.amount.currency,
+                    )
                 )
                 return EventOutcome.REJECTED
             gateway_id = event.refund_id or refund.gateway_refund_id or ""
             if event.kind is EventKind.REFUND_SUCCEEDED:
                 if refund.status is RefundStatus.FAILED:
-                    events.emit(
-                        "alert.refund_succeeded_after_failure",
-                        order_id=order.id,
-                        refund_id=refund.id,
+                    uow.announce(
+                        DomainEvent.alert(
+                            "alert.refund_succeeded_after_failure",
+                            now,
+                            order_id=order.id,
+                            refund_id=refund.id,
+                        )
                     )
                     return EventOutcome.IGNORED
                 changed = order.complete_refund(refund.id, gateway_id, now)

@@ -1,194 +1,28 @@
-"""Contract suites: what every implementation of a port must do, ours or a user's.
-
-They are plain classes (the core does not depend on pytest). Subclass one in a test module whose
-class name starts with ``Test`` and provide the fixture it names; pytest collects the inherited
-``test_*`` methods::
-
-    class TestMyGateway(PaymentGatewayContract):
-        @pytest.fixture
-        def gateway(self):
-            return MyGateway(...)
-
-- ``PaymentGatewayContract`` needs a fixture ``gateway`` (a ``PaymentGateway`` that accepts
-  Stripe's test payment methods: ``pm_card_visa``, ``pm_card_chargeDeclined``,
-  ``pm_card_threeDSecure2Required``).
-- ``UnitOfWorkContract`` needs a fixture ``new_uow``: a callable returning a fresh
-  ``UnitOfWork`` over an empty store; each call a new unit over the same store.
-"""
+"""``UnitOfWorkContract``: what every ``UnitOfWork`` and the repositories it hands out do."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
 from commerce_core.domain.accounts import Role, Session, User
 from commerce_core.domain.audit import AuditEntry, verify_chain
+from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.idempotency import IdempotencyRecord, IdempotencyState
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order, OrderLine, OrderStatus
-from commerce_core.domain.payments import EventKind, GatewayEvent, GatewayRefundStatus, IntentStatus
-from commerce_core.errors import CommerceError, Conflict, EmailAlreadyRegistered, GatewayError
-from commerce_core.ports import PaymentGateway, UnitOfWork
-from commerce_core.testing import make_product
+from commerce_core.domain.payments import EventKind, GatewayEvent
+from commerce_core.errors import CommerceError, Conflict, EmailAlreadyRegistered
+from commerce_core.ports import UnitOfWork
+from commerce_core.testing.contracts._support import T0
+from commerce_core.testing.contracts._support import raises as _raises
+from commerce_core.testing.shop import make_product
 
-__all__ = ["PaymentGatewayContract", "UnitOfWorkContract"]
+__all__ = ["UnitOfWorkContract"]
 
-T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-
-
-def _raises(error: type[BaseException], call: Callable[[], object]) -> BaseException:
-    try:
-        call()
-    except error as exc:
-        return exc
-    raise AssertionError(f"expected {error.__name__}")
-
-
-def _key() -> str:
-    return secrets.token_hex(8)
-
-
-class PaymentGatewayContract:
-    """Every ``PaymentGateway`` behaves like this."""
-
-    amount = Money(4200, "USD")
-
-    def _intent(self, gateway: PaymentGateway) -> str:
-        intent = gateway.create_intent(
-            amount=self.amount, order_id=new_id("ord"), idempotency_key=_key()
-        )
-        return intent.id
-
-    def test_created_intent_awaits_a_payment_method_for_the_amount(
-        self, gateway: PaymentGateway
-    ) -> None:
-        intent = gateway.create_intent(amount=self.amount, order_id="ord_1", idempotency_key=_key())
-        assert intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD
-        assert intent.amount == self.amount
-        assert intent.client_secret
-        assert not intent.declined
-
-    def test_create_with_the_same_key_returns_the_same_intent(
-        self, gateway: PaymentGateway
-    ) -> None:
-        key = _key()
-        first = gateway.create_intent(amount=self.amount, order_id="ord_1", idempotency_key=key)
-        again = gateway.create_intent(amount=self.amount, order_id="ord_1", idempotency_key=key)
-        assert again.id == first.id
-
-    def test_confirm_with_a_good_card_succeeds(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        result = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_visa", idempotency_key=_key()
-        )
-        assert result.status is IntentStatus.SUCCEEDED
-        assert result.amount == self.amount
-
-    def test_confirming_a_succeeded_intent_again_is_success_not_error(
-        self, gateway: PaymentGateway
-    ) -> None:
-        intent_id = self._intent(gateway)
-        gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key=_key())
-        again = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_visa", idempotency_key=_key()
-        )
-        assert again.status is IntentStatus.SUCCEEDED
-
-    def test_confirm_with_the_same_key_returns_the_first_answer(
-        self, gateway: PaymentGateway
-    ) -> None:
-        intent_id = self._intent(gateway)
-        key = _key()
-        first = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_chargeDeclined", idempotency_key=key
-        )
-        again = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_chargeDeclined", idempotency_key=key
-        )
-        assert (again.status, again.decline_code) == (first.status, first.decline_code)
-
-    def test_a_declined_card_is_an_answer_not_an_error(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        result = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_chargeDeclined", idempotency_key=_key()
-        )
-        assert result.declined
-        assert result.decline_code == "card_declined"
-
-    def test_a_3ds_card_requires_action(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        result = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_threeDSecure2Required", idempotency_key=_key()
-        )
-        assert result.status is IntentStatus.REQUIRES_ACTION
-        assert result.client_secret
-
-    def test_a_canceled_intent_cannot_be_confirmed(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        assert (
-            gateway.cancel_intent(intent_id, idempotency_key=_key()).status is IntentStatus.CANCELED
-        )
-        _raises(
-            GatewayError,
-            lambda: gateway.confirm_intent(
-                intent_id, payment_method="pm_card_visa", idempotency_key=_key()
-            ),
-        )
-
-    def test_cancelling_a_succeeded_intent_reports_it_succeeded(
-        self, gateway: PaymentGateway
-    ) -> None:
-        intent_id = self._intent(gateway)
-        gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key=_key())
-        assert (
-            gateway.cancel_intent(intent_id, idempotency_key=_key()).status
-            is IntentStatus.SUCCEEDED
-        )
-
-    def test_partial_refunds_up_to_the_captured_amount(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key=_key())
-        first = gateway.refund(intent_id, amount=Money(1200, "USD"), idempotency_key=_key())
-        assert first.status is GatewayRefundStatus.SUCCEEDED
-        assert first.amount == Money(1200, "USD")
-        rest = gateway.refund(intent_id, amount=Money(3000, "USD"), idempotency_key=_key())
-        assert rest.id != first.id
-        _raises(
-            GatewayError,
-            lambda: gateway.refund(intent_id, amount=Money(1, "USD"), idempotency_key=_key()),
-        )
-
-    def test_refund_with_the_same_key_refunds_once(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key=_key())
-        key = _key()
-        first = gateway.refund(intent_id, amount=Money(4000, "USD"), idempotency_key=key)
-        again = gateway.refund(intent_id, amount=Money(4000, "USD"), idempotency_key=key)
-        assert again.id == first.id
-        # Only 200 remain: had the retry refunded again, this would have failed already above.
-        assert gateway.refund(intent_id, amount=Money(200, "USD"), idempotency_key=_key()).id
-
-    def test_refund_before_capture_is_refused(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        _raises(
-            GatewayError,
-            lambda: gateway.refund(intent_id, amount=Money(100, "USD"), idempotency_key=_key()),
-        )
-
-    def test_unknown_intent_is_refused(self, gateway: PaymentGateway) -> None:
-        _raises(
-            GatewayError,
-            lambda: gateway.confirm_intent(
-                "pi_does_not_exist", payment_method="pm_card_visa", idempotency_key=_key()
-            ),
-        )
-
-
-# -- unit of work ------------------------------------------------------------------------------
 
 NewUow = Callable[[], UnitOfWork]
 
@@ -425,10 +259,10 @@ class UnitOfWorkContract:
     def test_a_gateway_event_is_recorded_once(self, new_uow: NewUow) -> None:
         event = GatewayEvent("evt_1", EventKind.PAYMENT_SUCCEEDED, "fake", "pi_1", T0)
         with new_uow() as uow:
-            assert uow.events.record(event, T0)
+            assert uow.processed_events.record(event, T0)
             uow.commit()
         with new_uow() as uow:
-            assert not uow.events.record(event, T0)
+            assert not uow.processed_events.record(event, T0)
 
     def test_an_email_is_registered_once(self, new_uow: NewUow) -> None:
         user = _user()
@@ -504,3 +338,82 @@ class UnitOfWorkContract:
         assert verify_chain(entries) == (True, None)
         tampered = [entries[0], attrs.evolve(entries[1], details={"amount": 999}), entries[2]]
         assert verify_chain(tampered) == (False, entries[1].id)
+
+    # -- domain events: announced in a transaction, handed out only once it committed ---------
+
+    def test_announced_events_are_collected_only_after_commit(self, new_uow: NewUow) -> None:
+        uow = new_uow()
+        first, second = DomainEvent.of("order.paid", T0), DomainEvent.of("refund.succeeded", T0)
+        with uow:
+            uow.announce(first)
+            uow.announce(second)
+            assert uow.collect_new_events() == [], "handed out before the commit"
+            uow.commit()
+        assert uow.collect_new_events() == [first, second]
+        assert uow.collect_new_events() == [], "handed out twice"
+
+    def test_events_of_a_transaction_that_did_not_commit_are_dropped(self, new_uow: NewUow) -> None:
+        uow = new_uow()
+        with uow:
+            uow.announce(DomainEvent.of("left.without.commit", T0))
+        with uow:
+            uow.announce(DomainEvent.of("rolled.back", T0))
+            uow.rollback()
+            kept = DomainEvent.of("after.the.rollback", T0)
+            uow.announce(kept)
+            uow.commit()
+
+        def fail() -> None:
+            with uow:
+                uow.announce(DomainEvent.of("failed", T0))
+                raise CommerceError("boom")
+
+        _raises(CommerceError, fail)
+        assert uow.collect_new_events() == [kept]
+
+    def test_a_durable_event_is_stored_exactly_when_its_transaction_commits(
+        self, new_uow: NewUow
+    ) -> None:
+        kept = DomainEvent.alert("alert.kept", T0, order_id="ord_1", amount=500)
+        dropped = DomainEvent.alert("alert.dropped", T0)
+        with new_uow() as uow:
+            uow.announce(DomainEvent.of("just.a.log.line", T0))
+            uow.announce(kept)
+            uow.commit()
+        with new_uow() as uow:
+            uow.announce(dropped)
+        with new_uow() as uow:
+            waiting = uow.outbox.unpublished(T0 + timedelta(seconds=1), 10)
+        assert waiting == [kept], "only the committed durable event is stored, as announced"
+
+    def test_stored_events_wait_until_marked_published(self, new_uow: NewUow) -> None:
+        older = DomainEvent.kept("security.token_reused", T0, user_id="usr_1")
+        newer = DomainEvent.alert("alert.card_testing", T0 + timedelta(minutes=5), ip="192.0.2.1")
+        with new_uow() as uow:
+            uow.announce(newer)
+            uow.announce(older)
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.outbox.unpublished(T0 + timedelta(minutes=1), 10) == [older]
+            assert uow.outbox.unpublished(T0 + timedelta(hours=1), 10) == [older, newer]
+            assert uow.outbox.unpublished(T0 + timedelta(hours=1), 1) == [older]
+            uow.outbox.mark_published([older.id], T0 + timedelta(minutes=6))
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.outbox.unpublished(T0 + timedelta(hours=1), 10) == [newer]
+
+    def test_stored_alerts_are_listed_newest_first(self, new_uow: NewUow) -> None:
+        alerts = [
+            DomainEvent.alert(f"alert.n{i}", T0 + timedelta(minutes=i), n=i) for i in range(3)
+        ]
+        with new_uow() as uow:
+            for alert in alerts:
+                uow.announce(alert)
+            uow.announce(DomainEvent.kept("security.not_an_alert", T0))
+            uow.commit()
+        with new_uow() as uow:
+            page, total = uow.outbox.alerts(0, 2)
+            rest, _ = uow.outbox.alerts(2, 2)
+        assert total == 3
+        assert page == [alerts[2], alerts[1]]
+        assert rest == [alerts[0]]
