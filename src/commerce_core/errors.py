@@ -21,6 +21,7 @@ Every error carries a stable machine ``code`` that drivers (the JSON API, a CLI)
     ├── InvalidWebhook                    "invalid_webhook"
     └── GatewayError                      "payment_gateway_error"
         └── GatewayUnavailable            "payment_gateway_unavailable"
+            └── GatewayNotConfigured      "payment_gateway_not_configured"
 
 A declined card is not an error: ``confirm_order`` returns an outcome of ``"declined"``, because
 a decline is a business result that is stored and replayed like any other.
@@ -41,6 +42,7 @@ __all__ = [
     "EmailAlreadyRegistered",
     "FieldError",
     "GatewayError",
+    "GatewayNotConfigured",
     "GatewayUnavailable",
     "IdempotencyKeyReused",
     "IdempotencyRequestInProgress",
@@ -172,7 +174,16 @@ class GatewayError(CommerceError):
 
 
 class GatewayUnavailable(GatewayError):
-    """The gateway could not be reached or timed out; the request may be retried with the same key."""
+    """Whether the gateway acted is unknown or it could not act for now (unreachable, timed out,
+    5xx, rate limited, a request with the same key in flight): retry later with the same key."""
 
     code = "payment_gateway_unavailable"
     title = "Payment gateway unavailable"
+
+
+class GatewayNotConfigured(GatewayUnavailable):
+    """The order's gateway is not among the configured ones (its settings were removed): nothing
+    was sent anywhere, and the operation can be retried once it is configured again."""
+
+    code = "payment_gateway_not_configured"
+    title = "Payment gateway not configured"

@@ -5,8 +5,11 @@ has an in-memory fake of each and contract suites that prove an implementation c
 
 A ``UnitOfWork`` is one database transaction per ``with`` block, re-enterable: use cases open
 several short transactions so that no transaction is open while the payment gateway is called.
-Leaving the block without ``commit()`` rolls back, and drops the events announced in it. Rows are locked in one fixed order everywhere:
-the order row first, then product rows by ascending id.
+Leaving the block without ``commit()`` rolls back, and drops the events announced in it. Rows
+are locked in one fixed order everywhere: the order row first, then product rows by ascending id.
+
+``PaymentPorts`` and ``AccountPorts`` are the bundles use cases take as keyword arguments:
+``confirm_order(command, **ports)``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypedDict
 
 from commerce_core.domain.accounts import Session, User
 from commerce_core.domain.audit import AuditEntry
@@ -24,17 +27,21 @@ from commerce_core.domain.idempotency import IdempotencyRecord
 from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order
 from commerce_core.domain.payments import GatewayEvent, GatewayRefund, PaymentIntent
+from commerce_core.errors import GatewayNotConfigured
 
 __all__ = [
+    "AccountPorts",
     "AuditLog",
     "Clock",
     "EventOutbox",
     "EventSink",
     "GatewayEventParser",
+    "GatewayRegistry",
     "IdempotencyRepository",
     "OrderRepository",
     "PasswordHasher",
     "PaymentGateway",
+    "PaymentPorts",
     "ProcessedEventRepository",
     "ProductRepository",
     "SessionRepository",
@@ -50,18 +57,35 @@ class Clock(Protocol):
 
 
 class PaymentGateway(Protocol):
-    """A payment provider. Every call carries an idempotency key derived from our own operation
-    ids, so a retried call never charges or refunds twice. A decline is not an error but an
-    intent with ``decline_code`` set.
+    """A payment provider, seen through the shop's eyes (Stripe's PaymentIntent model).
 
-    Errors: ``InvalidInput`` (field ``payment_method``) for a missing or unknown payment
-    method - the caller's mistake, nothing was attempted. ``GatewayError`` means the provider definitively refused and did nothing (unknown
-    intent, amount over what remains, canceled intent). Anything whose outcome is unknown or
-    temporary - unreachable, timed out, 5xx, rate limited, "a request with this idempotency key
-    is in flight" (Stripe's 409) - must be ``GatewayUnavailable``: the core then keeps the
-    operation reserved and retries it with the same key, instead of treating it as not done."""
+    Every call carries an idempotency key derived from our own operation ids: the same key with
+    the same arguments must answer the first answer and act at most once, so a retried call
+    never charges or refunds twice. A decline is not an error but an intent with
+    ``decline_code`` set.
 
-    name: str
+    Errors, and what the core does about each:
+
+    - ``InvalidInput`` (field ``payment_method``): a missing or unknown payment method. The
+      caller's mistake; nothing was attempted, and the shopper may try another method.
+    - ``GatewayError``: the provider definitively refused and did nothing - unknown intent,
+      canceled intent, a refund over what remains.
+    - ``GatewayUnavailable``: the outcome is unknown or the provider cannot act for now
+      (unreachable, timed out, 5xx, rate limited, "a request with this idempotency key is in
+      flight"). Never report one of these as a refusal: the core treats them differently.
+      ``create_intent``: the order is cancelled and its hold released; an intent the provider
+      may have made is attached to nothing, so nobody can pay it. ``confirm_intent``: nothing is
+      recorded and the shopper's idempotency key is freed; a retry with it repeats the call with
+      the same gateway key, which cannot charge twice. ``cancel_intent``: the order keeps
+      waiting and the job tries again. ``refund``: the refund stays pending with its amount
+      reserved, and a retry or the reconciliation job repeats the call with the same key.
+    """
+
+    @property
+    def name(self) -> str:
+        """The gateway's stable name (``"stripe"``); each order stores it, and refunds,
+        cancellations and webhooks for that order go to the gateway registered under it."""
+        ...
 
     def create_intent(
         self, *, amount: Money, order_id: str, idempotency_key: str
@@ -70,7 +94,8 @@ class PaymentGateway(Protocol):
     def confirm_intent(
         self, intent_id: str, *, payment_method: str | None, idempotency_key: str
     ) -> PaymentIntent:
-        """Confirm; for an intent that already succeeded, return it as it is (not an error)."""
+        """Confirm; for an intent that already succeeded, return it as it is (not an error).
+        An intent needing the buyer's action comes back ``requires_action`` with ``action``."""
         ...
 
     def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
@@ -78,6 +103,41 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund: ...
+
+
+class GatewayRegistry:
+    """The payment gateways a shop talks to, by name. New checkouts go to ``default``; anything
+    about an existing order goes to ``get(order.gateway)``, so switching the default (or running
+    two gateways side by side) never sends a refund to the wrong provider.
+
+    >>> from commerce_core.testing import FakeGateway
+    >>> registry = GatewayRegistry(FakeGateway())
+    >>> registry.get("fake") is registry.default
+    True
+    """
+
+    def __init__(self, default: PaymentGateway, *others: PaymentGateway) -> None:
+        gateways = (default, *others)
+        names = [gateway.name for gateway in gateways]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two gateways share a name: {names}")
+        self._default = default
+        self._by_name = dict(zip(names, gateways, strict=True))
+
+    @property
+    def default(self) -> PaymentGateway:
+        return self._default
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
+    def get(self, name: str) -> PaymentGateway:
+        """The gateway called ``name``; ``GatewayNotConfigured`` if there is none."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise GatewayNotConfigured(f"no payment gateway {name!r} is configured") from None
 
 
 class GatewayEventParser(Protocol):
@@ -141,6 +201,11 @@ class OrderRepository(Protocol):
 
     def expired_holds(self, now: datetime, limit: int) -> list[str]:
         """Ids of orders awaiting payment whose hold expired before ``now``, oldest first."""
+        ...
+
+    def owing_gateway_work(self, limit: int) -> list[str]:
+        """Ids of orders that still owe their gateway a call (``Order.owes_gateway_work``): an
+        intent to cancel, or a pending refund without the gateway's refund id."""
         ...
 
 
@@ -267,3 +332,21 @@ class UnitOfWork(Protocol):
     def collect_new_events(self) -> list[DomainEvent]:
         """The events of committed transactions not collected before, in announcement order."""
         ...
+
+
+class PaymentPorts(TypedDict):
+    """What the checkout, settlement, refund, webhook and job use cases take."""
+
+    uow: UnitOfWork
+    gateways: GatewayRegistry
+    clock: Clock
+    events: EventSink
+
+
+class AccountPorts(TypedDict):
+    """What the registration, login and staff-account use cases take."""
+
+    uow: UnitOfWork
+    hasher: PasswordHasher
+    clock: Clock
+    events: EventSink

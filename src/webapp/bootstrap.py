@@ -8,7 +8,7 @@ or command gets its own ``UnitOfWork``, never a shared one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
@@ -22,11 +22,13 @@ from adapters.payments.fake_gateway import FakeStripeGateway
 from adapters.sql import SqlUnitOfWork, make_engine, normalise_url, ping, upgrade
 from commerce_core import (
     DEFAULT_HOLD,
+    AccountPorts,
     Clock,
     EventSink,
     GatewayEventParser,
+    GatewayRegistry,
     PasswordHasher,
-    PaymentGateway,
+    PaymentPorts,
     SystemClock,
     UnitOfWork,
 )
@@ -48,8 +50,11 @@ class Container:
     """Everything the drivers need, wired. Tests build one from ``commerce_core.testing`` fakes."""
 
     new_uow: Callable[[], UnitOfWork]
-    gateway: PaymentGateway
-    event_parser: GatewayEventParser
+    # Every configured gateway by name: new checkouts go to the default, each order's refunds,
+    # cancellations and webhooks to the gateway that took its payment.
+    gateways: GatewayRegistry
+    # The webhook verifier of each gateway, by the same names.
+    event_parsers: Mapping[str, GatewayEventParser]
     hasher: PasswordHasher
     clock: Clock
     events: EventSink
@@ -57,6 +62,18 @@ class Container:
     ping: Callable[[], None]
     hold_for: timedelta = DEFAULT_HOLD
     engine: Engine | None = None
+
+    def payment_ports(self, uow: UnitOfWork | None = None) -> PaymentPorts:
+        """The ports of the payment use cases, over ``uow`` (default: a new unit of work)."""
+        return PaymentPorts(
+            uow=uow or self.new_uow(), gateways=self.gateways, clock=self.clock, events=self.events
+        )
+
+    def account_ports(self, uow: UnitOfWork | None = None) -> AccountPorts:
+        """The ports of the account use cases, over ``uow`` (default: a new unit of work)."""
+        return AccountPorts(
+            uow=uow or self.new_uow(), hasher=self.hasher, clock=self.clock, events=self.events
+        )
 
     def close(self) -> None:
         """Release pooled connections (tests and CLI commands end with this)."""
@@ -96,7 +113,7 @@ def release_uow(uow: UnitOfWork) -> None:
 def build_container(settings: Settings) -> Container:
     """Wire the real adapters for ``settings``."""
     engine = make_engine(settings.database_url)
-    # Only the fake gateway exists in this milestone; Settings refuses the others.
+    # The fake gateway is the only one wired so far; Settings refuses the others.
     gateway = FakeStripeGateway(
         engine,
         webhook_secret=settings.stripe_webhook_secret,
@@ -111,8 +128,8 @@ def build_container(settings: Settings) -> Container:
 
     return Container(
         new_uow=new_uow,
-        gateway=gateway,
-        event_parser=gateway,
+        gateways=GatewayRegistry(gateway),
+        event_parsers={gateway.name: gateway},
         hasher=Argon2PasswordHasher(),
         clock=SystemClock(),
         events=StructlogEventSink(),
@@ -143,8 +160,9 @@ def start_background_work(container: Container) -> None:
     Stripe would, exercises the real webhook path. Two workers may deliver an event twice;
     the webhook handler dedupes by event id, exactly as it must for Stripe.
     """
-    if isinstance(container.gateway, FakeStripeGateway) and container.gateway.webhook_url:
-        container.gateway.start_delivery_thread()
+    for gateway in map(container.gateways.get, container.gateways.names):
+        if isinstance(gateway, FakeStripeGateway) and gateway.webhook_url:
+            gateway.start_delivery_thread()
 
 
 def migrate_database(settings: Settings) -> None:

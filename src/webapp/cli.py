@@ -22,6 +22,8 @@ from commerce_core import (
     Register,
     Role,
     create_staff_user,
+    purge_idempotency_records,
+    reconcile_payments,
     release_expired_holds,
     stock_catalog,
     verify_audit_log,
@@ -162,12 +164,33 @@ def jobs() -> None:
 def release_holds() -> None:
     """Cancel expired unpaid orders and give their stock back. Exits 1 if some failed."""
     with _container() as c:
-        report = release_expired_holds(
-            uow=c.new_uow(), gateway=c.gateway, clock=c.clock, events=c.events
-        )
+        report = release_expired_holds(**c.payment_ports())
     click.echo(f"released={report.released} settled={report.settled} failed={report.failed}")
     if report.failed:
         raise SystemExit(1)
+
+
+@jobs.command("reconcile")
+def reconcile() -> None:
+    """Ask the gateways for what orders still owe them (intents to cancel, captures to refund,
+    refunds of unknown outcome) and republish stored events a crash left unpublished. Safe to
+    run every minute from several hosts. Exits 1 if some orders still owe their gateway."""
+    with _container() as c:
+        report = reconcile_payments(**c.payment_ports())
+    click.echo(
+        f"followed_up={report.orders_followed_up} still_owing={report.still_owing} "
+        f"events_republished={report.events_republished}"
+    )
+    if report.still_owing:
+        raise SystemExit(1)
+
+
+@jobs.command("purge-idempotency-keys")
+def purge_idempotency_keys() -> None:
+    """Forget stored Idempotency-Key answers older than their 24 hours."""
+    with _container() as c:
+        purged = purge_idempotency_records(uow=c.new_uow(), clock=c.clock)
+    click.echo(f"purged={purged}")
 
 
 @cli.group()

@@ -8,11 +8,11 @@ pooled connection goes back to the pool (a unit of work keeps one across its tra
 
 from __future__ import annotations
 
-from typing import TypedDict, cast
+from typing import cast
 
 from flask import current_app, g
 
-from commerce_core import Clock, EventSink, PasswordHasher, PaymentGateway, UnitOfWork
+from commerce_core import AccountPorts, PaymentPorts, UnitOfWork
 from webapp.bootstrap import Container, release_uow
 
 __all__ = [
@@ -27,20 +27,6 @@ __all__ = [
 ]
 
 CONTAINER_KEY = "commerce.container"
-
-
-class PaymentPorts(TypedDict):
-    uow: UnitOfWork
-    gateway: PaymentGateway
-    clock: Clock
-    events: EventSink
-
-
-class AccountPorts(TypedDict):
-    uow: UnitOfWork
-    hasher: PasswordHasher
-    clock: Clock
-    events: EventSink
 
 
 def container() -> Container:
@@ -62,10 +48,8 @@ def release_request_uow(_error: BaseException | None = None) -> None:
 
 
 def payment_ports() -> PaymentPorts:
-    c = container()
-    return PaymentPorts(uow=request_uow(), gateway=c.gateway, clock=c.clock, events=c.events)
+    return container().payment_ports(request_uow())
 
 
 def account_ports() -> AccountPorts:
-    c = container()
-    return AccountPorts(uow=request_uow(), hasher=c.hasher, clock=c.clock, events=c.events)
+    return container().account_ports(request_uow())

@@ -27,6 +27,7 @@ from commerce_core import (
     ConfirmOrder,
     CreateCheckoutIntent,
     GatewayError,
+    GatewayRegistry,
     IdempotencyRequestInProgress,
     Money,
     Order,
@@ -79,7 +80,7 @@ class Shop:
         """A fresh unit of work per caller: never one shared between threads."""
         return {
             "uow": SqlUnitOfWork(self.engine),
-            "gateway": self.gateway,
+            "gateways": GatewayRegistry(self.gateway),
             "clock": self.clock,
             "events": self.events,
         }

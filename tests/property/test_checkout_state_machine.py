@@ -520,9 +520,7 @@ class CheckoutMachine(RuleBasedStateMachine):
             if data.draw(st.booleans(), label="through the signed payload"):
                 body, headers = self.shop.gateway.event_payload(sent)
                 received = self.shop.gateway.parse_event(body, headers)
-            outcome = handle_gateway_event(
-                received, uow=self.shop.uow, clock=self.shop.clock, events=self.shop.events
-            )
+            outcome = handle_gateway_event(received, **self.shop.ports)
             note(f"{received.kind.value} {received.intent_id} -> {outcome.value}")
             event(f"webhook: {received.kind.value} -> {outcome.value}")
             if first_time:

@@ -73,10 +73,7 @@ def stock(shop: InMemoryShop, product_id: str | None = None) -> int:
 
 
 def deliver_webhooks(shop: InMemoryShop) -> list[EventOutcome]:
-    return [
-        handle_gateway_event(event, uow=shop.uow, clock=shop.clock, events=shop.events)
-        for event in shop.gateway.take_events()
-    ]
+    return [handle_gateway_event(event, **shop.ports) for event in shop.gateway.take_events()]
 
 
 # -- create_checkout_intent ----------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_a_replay_is_the_first_answer_even_after_the_order_moved_on(shop: InMemo
     first = confirm(shop, intent["intent_id"], "pm_card_threeDSecure2Required")
     shop.gateway.authenticate(intent["intent_id"])
     for event in shop.gateway.take_events():
-        handle_gateway_event(event, uow=shop.uow, clock=shop.clock, events=shop.events)
+        handle_gateway_event(event, **shop.ports)
     again = confirm(shop, intent["intent_id"], "pm_card_threeDSecure2Required")
     assert again.outcome == "requires_action"
     assert again.body == first.body  # the stored answer, not a fresh look at the order
@@ -188,10 +188,7 @@ def test_an_abandoned_confirm_is_taken_over_after_the_lease_without_charging_twi
     assert succeeded_events(shop, intent["intent_id"]) == 1  # one charge
     assert shop.product(shop.product_id).stock == 3  # stock taken once
     # The gateway's own success event, delivered late, changes nothing.
-    outcomes = [
-        handle_gateway_event(e, uow=shop.uow, clock=shop.clock, events=shop.events)
-        for e in shop.gateway.take_events()
-    ]
+    outcomes = [handle_gateway_event(e, **shop.ports) for e in shop.gateway.take_events()]
     assert EventOutcome.PROCESSED not in outcomes
     assert shop.product(shop.product_id).stock == 3
     assert confirm(shop, intent["intent_id"]).body == resumed.body

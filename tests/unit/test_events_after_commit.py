@@ -63,7 +63,11 @@ def test_a_payment_whose_transaction_rolled_back_is_never_announced(shop: InMemo
     event = _succeeded(shop, intent["intent_id"], Money(1999, "USD"))
     with pytest.raises(DatabaseWentAway):
         handle_gateway_event(
-            event, uow=CommitFails(shop.store), clock=shop.clock, events=shop.events
+            event,
+            uow=CommitFails(shop.store),
+            gateways=shop.gateways,
+            clock=shop.clock,
+            events=shop.events,
         )
     assert "order.paid" not in shop.events.names()
     # ... and the order is indeed not paid: the event would have told of something untrue.
@@ -80,7 +84,11 @@ def test_an_alert_whose_transaction_rolled_back_is_neither_published_nor_stored(
     wrong = _succeeded(shop, intent["intent_id"], Money(1, "USD"))
     with pytest.raises(DatabaseWentAway):
         handle_gateway_event(
-            wrong, uow=CommitFails(shop.store), clock=shop.clock, events=shop.events
+            wrong,
+            uow=CommitFails(shop.store),
+            gateways=shop.gateways,
+            clock=shop.clock,
+            events=shop.events,
         )
     assert shop.events.of("alert.webhook_amount_mismatch") == []
     with shop.uow as uow:
@@ -90,7 +98,7 @@ def test_an_alert_whose_transaction_rolled_back_is_neither_published_nor_stored(
 def test_a_committed_alert_is_published_once_and_marked(shop: InMemoryShop) -> None:
     intent = _intent(shop)
     wrong = _succeeded(shop, intent["intent_id"], Money(1, "USD"))
-    handle_gateway_event(wrong, uow=shop.uow, clock=shop.clock, events=shop.events)
+    handle_gateway_event(wrong, **shop.ports)
     assert len(shop.events.of("alert.webhook_amount_mismatch")) == 1
     with shop.uow as uow:
         (stored,), _ = uow.outbox.alerts(0, 10)
@@ -106,7 +114,9 @@ def test_an_alert_survives_a_crash_between_commit_and_publish(shop: InMemoryShop
     intent = _intent(shop)
     wrong = _succeeded(shop, intent["intent_id"], Money(1, "USD"))
     with pytest.raises(DatabaseWentAway):
-        handle_gateway_event(wrong, uow=shop.uow, clock=shop.clock, events=CrashingSink())
+        handle_gateway_event(
+            wrong, uow=shop.uow, gateways=shop.gateways, clock=shop.clock, events=CrashingSink()
+        )
 
     # A fresh process: the alert was stored with the rejection, and the job publishes it -
     # but only once it is older than the grace given to the use case that stored it.
@@ -121,12 +131,7 @@ def test_an_alert_survives_a_crash_between_commit_and_publish(shop: InMemoryShop
 def test_events_are_published_in_the_order_they_were_announced(shop: InMemoryShop) -> None:
     _intent(shop)
     intent = _intent(shop)
-    handle_gateway_event(
-        _succeeded(shop, intent["intent_id"], Money(1999, "USD")),
-        uow=shop.uow,
-        clock=shop.clock,
-        events=shop.events,
-    )
+    handle_gateway_event(_succeeded(shop, intent["intent_id"], Money(1999, "USD")), **shop.ports)
     names = shop.events.names()
     assert names == ["checkout.intent_created", "checkout.intent_created", "order.paid"]
 
@@ -146,7 +151,13 @@ def test_a_failing_outbox_mark_does_not_fail_a_use_case_whose_work_committed(
                 raise DatabaseWentAway
             super().commit()
 
-    handle_gateway_event(wrong, uow=MarkFails(shop.store), clock=shop.clock, events=shop.events)
+    handle_gateway_event(
+        wrong,
+        uow=MarkFails(shop.store),
+        gateways=shop.gateways,
+        clock=shop.clock,
+        events=shop.events,
+    )
     assert len(shop.events.of("alert.webhook_amount_mismatch")) == 1
     assert shop.events.of("events.mark_published_failed") == [
         {"count": 1, "error": "DatabaseWentAway"}

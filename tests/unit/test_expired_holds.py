@@ -100,10 +100,7 @@ def test_an_intent_that_succeeded_meanwhile_is_settled_instead(shop: InMemorySho
     assert order.stock_state is StockState.TAKEN
     assert stock(shop) == 3
     # ... and the late webhook is a no-op.
-    outcomes = [
-        handle_gateway_event(e, uow=shop.uow, clock=shop.clock, events=shop.events)
-        for e in shop.gateway.take_events()
-    ]
+    outcomes = [handle_gateway_event(e, **shop.ports) for e in shop.gateway.take_events()]
     assert EventOutcome.PROCESSED not in outcomes
     assert stock(shop) == 3
 
@@ -152,10 +149,7 @@ def test_the_gateways_cancel_event_after_release_is_ignored(shop: InMemoryShop) 
     intent = start_checkout(shop)
     shop.clock.advance(PAST_HOLD)
     release(shop)
-    outcomes = [
-        handle_gateway_event(e, uow=shop.uow, clock=shop.clock, events=shop.events)
-        for e in shop.gateway.take_events()
-    ]
+    outcomes = [handle_gateway_event(e, **shop.ports) for e in shop.gateway.take_events()]
     assert outcomes == [EventOutcome.IGNORED]
     assert order_of(shop, intent["order_id"]).failure_code == "hold_expired"
     assert stock(shop) == 5

@@ -14,8 +14,10 @@ from commerce_core import (
     CreateCheckoutIntent,
     EventKind,
     EventOutcome,
+    GatewayError,
     GatewayEvent,
     GatewayUnavailable,
+    IntentStatus,
     InvalidWebhook,
     Money,
     Order,
@@ -26,6 +28,7 @@ from commerce_core import (
     confirm_order,
     create_checkout_intent,
     handle_gateway_event,
+    reconcile_payments,
     refund_order,
 )
 from commerce_core.testing import InMemoryShop
@@ -56,7 +59,7 @@ def browser_confirms(shop: InMemoryShop, intent_id: str, method: str = "pm_card_
 
 
 def deliver(shop: InMemoryShop, event: GatewayEvent) -> EventOutcome:
-    return handle_gateway_event(event, uow=shop.uow, clock=shop.clock, events=shop.events)
+    return handle_gateway_event(event, **shop.ports)
 
 
 def deliver_all(shop: InMemoryShop) -> list[EventOutcome]:
@@ -223,12 +226,38 @@ def test_events_in_any_order_leave_one_paid_order(shop: InMemoryShop) -> None:
     assert shop.product(shop.product_id).stock == 3
 
 
-def test_success_after_failure_is_a_late_capture_that_holds_the_stock_again(
+def test_a_failure_reported_by_webhook_cancels_the_intent_so_no_retry_can_capture(
     shop: InMemoryShop,
 ) -> None:
     intent = start_checkout(shop)
     browser_confirms(shop, intent["intent_id"], "pm_card_chargeDeclined")
-    deliver_all(shop)
+    assert deliver_all(shop) == [EventOutcome.PROCESSED]
+    order = order_of(shop, intent["order_id"])
+    assert order.status is OrderStatus.PAYMENT_FAILED
+    assert shop.product(shop.product_id).stock == 5
+    assert shop.gateway.intents[intent["intent_id"]].status is IntentStatus.CANCELED
+    assert not order.intent_to_cancel
+    # The shopper's tab still holds the client secret and tries another card: refused.
+    with pytest.raises(GatewayError):
+        browser_confirms(shop, intent["intent_id"], "pm_card_visa")
+    assert shop.gateway.intents[intent["intent_id"]].amount_refunded == 0
+    assert not any(e.kind is EventKind.PAYMENT_SUCCEEDED for e in shop.gateway.take_events())
+
+
+def _fail_with_the_cancel_out_of_reach(shop: InMemoryShop, quantity: int = 2) -> dict[str, str]:
+    """A failure webhook whose cancel call meets a gateway outage: the intent stays payable."""
+    intent = start_checkout(shop, quantity=quantity)
+    browser_confirms(shop, intent["intent_id"], "pm_card_chargeDeclined")
+    shop.gateway.fail_next()  # the cancel that follows the failure cannot get through
+    assert deliver_all(shop) == [EventOutcome.PROCESSED]
+    assert order_of(shop, intent["order_id"]).intent_to_cancel
+    return intent
+
+
+def test_success_after_failure_is_a_late_capture_that_holds_the_stock_again(
+    shop: InMemoryShop,
+) -> None:
+    intent = _fail_with_the_cancel_out_of_reach(shop)
     assert shop.product(shop.product_id).stock == 5
     browser_confirms(shop, intent["intent_id"], "pm_card_visa")  # second card, same intent
     assert deliver_all(shop) == [EventOutcome.PROCESSED]
@@ -237,21 +266,90 @@ def test_success_after_failure_is_a_late_capture_that_holds_the_stock_again(
     assert order.stock_state is StockState.TAKEN
     assert shop.product(shop.product_id).stock == 3
     assert shop.events.of("payment.late_capture")[0]["order_id"] == order.id
+    # The job finds the intent captured, not cancellable, and settles nothing twice.
+    reconcile_payments(**shop.ports)
+    again = order_of(shop, intent["order_id"])
+    assert (again.status, again.intent_to_cancel) == (OrderStatus.PAID, False)
+    assert shop.product(shop.product_id).stock == 3
 
 
-def test_a_late_capture_without_stock_left_is_not_paid_but_alerted(shop: InMemoryShop) -> None:
-    intent = start_checkout(shop, quantity=2)
-    browser_confirms(shop, intent["intent_id"], "pm_card_chargeDeclined")
-    deliver_all(shop)
+def test_a_late_capture_without_stock_left_is_refunded_through_the_gateway(
+    shop: InMemoryShop,
+) -> None:
+    # Before: the order stayed payment_failed, the shopper's money stayed captured, and only a
+    # log line said so. Now the capture is owed back and refunded at once.
+    intent = _fail_with_the_cancel_out_of_reach(shop, quantity=2)
     start_checkout(shop, quantity=4, user=BOB)  # the released units sold meanwhile
     browser_confirms(shop, intent["intent_id"], "pm_card_visa")
-    assert deliver_all(shop) == [EventOutcome.IGNORED]
+    assert deliver_all(shop)[0] is EventOutcome.PROCESSED
     order = order_of(shop, intent["order_id"])
-    assert order.status is OrderStatus.PAYMENT_FAILED
+    assert order.status is OrderStatus.CANCELLED
     assert order.stock_state is StockState.RELEASED
-    assert shop.product(shop.product_id).stock == 1
-    [alert] = shop.events.of("alert.payment_captured_without_stock")
+    assert order.captured == Money(3998, "USD")
+    assert order.refunded == Money(3998, "USD")
+    assert not order.owes_gateway_work
+    at_gateway = shop.gateway.intents[intent["intent_id"]]
+    assert at_gateway.amount_refunded == at_gateway.amount.amount == 3998
+    assert shop.product(shop.product_id).stock == 1  # Bob's hold untouched
+    [alert] = shop.events.of("alert.captured_payment_needs_refund")
     assert alert["order_id"] == order.id
+    with shop.uow as uow:
+        actions = [(e.actor, e.action) for e in uow.audit.all()]
+        (stored_alert,), _ = uow.outbox.alerts(0, 10)
+    assert actions == [("system", "refund.requested"), ("system", "refund.succeeded")]
+    assert stored_alert.name == "alert.captured_payment_needs_refund"
+    # The gateway's own refund event arrives afterwards and changes nothing.
+    assert deliver_all(shop) == [EventOutcome.IGNORED]
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.CANCELLED
+
+
+def test_a_refund_owed_while_the_gateway_is_down_waits_visibly_for_the_job(
+    shop: InMemoryShop,
+) -> None:
+    intent = _fail_with_the_cancel_out_of_reach(shop, quantity=2)
+    start_checkout(shop, quantity=4, user=BOB)
+    browser_confirms(shop, intent["intent_id"], "pm_card_visa")
+    shop.gateway.fail_next(2)  # neither the cancel nor the refund gets through
+    assert deliver_all(shop)[0] is EventOutcome.PROCESSED
+    order = order_of(shop, intent["order_id"])
+    assert order.status is OrderStatus.NEEDS_REFUND  # what staff and the job see
+    assert order.owes_gateway_work
+    assert shop.gateway.intents[intent["intent_id"]].amount_refunded == 0
+
+    report = reconcile_payments(**shop.ports)
+    assert (report.orders_followed_up, report.still_owing) == (1, 0)
+    order = order_of(shop, intent["order_id"])
+    assert order.status is OrderStatus.CANCELLED
+    assert order.refunded == order.captured
+    assert shop.gateway.intents[intent["intent_id"]].amount_refunded == 3998
+    # Run again: nothing left, nothing refunded twice.
+    assert reconcile_payments(**shop.ports).orders_followed_up == 0
+    assert len(shop.gateway.refunds) == 1
+
+
+def test_a_success_reported_twice_for_a_capture_owed_back_is_refunded_once(
+    shop: InMemoryShop,
+) -> None:
+    intent = _fail_with_the_cancel_out_of_reach(shop, quantity=2)
+    start_checkout(shop, quantity=4, user=BOB)
+    browser_confirms(shop, intent["intent_id"], "pm_card_visa")
+    [succeeded] = [e for e in shop.gateway.take_events() if e.kind is EventKind.PAYMENT_SUCCEEDED]
+    assert deliver(shop, succeeded) is EventOutcome.PROCESSED
+    assert deliver(shop, attrs.evolve(succeeded, id="evt_same_payment_again")) is (
+        EventOutcome.IGNORED
+    )
+    assert len(shop.gateway.refunds) == 1
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.CANCELLED
+
+
+def test_an_event_signed_by_another_gateway_is_rejected_and_alerted(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop)
+    browser_confirms(shop, intent["intent_id"])
+    [succeeded] = [e for e in shop.gateway.take_events() if e.kind is EventKind.PAYMENT_SUCCEEDED]
+    assert deliver(shop, attrs.evolve(succeeded, gateway="paypal")) is EventOutcome.REJECTED
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.AWAITING_PAYMENT
+    [alert] = shop.events.of("alert.webhook_from_another_gateway")
+    assert (alert["order_gateway"], alert["event_gateway"]) == ("fake", "paypal")
 
 
 # -- refund events -------------------------------------------------------------------------

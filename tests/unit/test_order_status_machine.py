@@ -2,6 +2,7 @@
 
 awaiting_payment -> paid -> partially_refunded -> refunded
 awaiting_payment -> payment_failed | cancelled  (-> paid only as a late capture, stock re-held)
+payment_failed | cancelled -> needs_refund (captured, stock gone) -> cancelled (refunded in full)
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ def refunded_order() -> Order:
     return order
 
 
+def needs_refund_order() -> Order:
+    order = failed_order()
+    order.capture_without_stock(TOTAL, "re_owed", MUCH_LATER)
+    return order
+
+
 STATES: dict[OrderStatus, Callable[[], Order]] = {
     OrderStatus.AWAITING_PAYMENT: new_order,
     OrderStatus.PAID: paid_order,
@@ -92,6 +99,7 @@ STATES: dict[OrderStatus, Callable[[], Order]] = {
     OrderStatus.REFUNDED: refunded_order,
     OrderStatus.PAYMENT_FAILED: failed_order,
     OrderStatus.CANCELLED: cancelled_order,
+    OrderStatus.NEEDS_REFUND: needs_refund_order,
 }
 
 
@@ -132,6 +140,7 @@ SETTLE: dict[OrderStatus, bool | type[Exception]] = {
     OrderStatus.REFUNDED: False,
     OrderStatus.PAYMENT_FAILED: IllegalTransition,  # stock released; needs rehold_stock first
     OrderStatus.CANCELLED: IllegalTransition,
+    OrderStatus.NEEDS_REFUND: False,  # its capture is recorded (and owed back)
 }
 
 
@@ -139,9 +148,10 @@ SETTLE: dict[OrderStatus, bool | type[Exception]] = {
 def test_settle_from_each_status(status: OrderStatus, expected: bool | type[Exception]) -> None:
     order = STATES[status]()
     if isinstance(expected, bool):
+        stock_before = order.stock_state
         assert order.settle(TOTAL, MUCH_LATER) is expected
         assert order.status is (OrderStatus.PAID if expected else status)
-        assert order.stock_state is StockState.TAKEN
+        assert order.stock_state is (StockState.TAKEN if expected else stock_before)
     else:
         with pytest.raises(expected):
             order.settle(TOTAL, MUCH_LATER)
@@ -177,7 +187,8 @@ def test_only_captured_orders_can_be_refunded(status: OrderStatus) -> None:
             refund_id="re_x", amount=Money(1, "USD"), reason="", requested_by=None, now=MUCH_LATER
         )
         assert refund in order.refunds
-    elif status is OrderStatus.REFUNDED:
+    elif status in (OrderStatus.REFUNDED, OrderStatus.NEEDS_REFUND):
+        # Refunded in full; or owing all of its capture back already (the pending refund).
         with pytest.raises(RefundExceedsCaptured):
             order.request_refund(
                 refund_id="re_x",
@@ -290,6 +301,64 @@ def test_late_capture_rehold_then_settle(builder: Callable[[], Order]) -> None:
 def test_only_released_stock_can_be_held_again(builder: Callable[[], Order]) -> None:
     with pytest.raises(IllegalTransition):
         builder().rehold_stock(MUCH_LATER)
+
+
+# -- a capture the shop owes back ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("builder", [failed_order, cancelled_order])
+def test_a_capture_without_stock_is_owed_back_in_full(builder: Callable[[], Order]) -> None:
+    order = builder()
+    refund = order.capture_without_stock(TOTAL, "re_owed", MUCH_LATER)
+    assert order.status is OrderStatus.NEEDS_REFUND
+    assert order.stock_state is StockState.RELEASED  # never sold
+    assert order.captured == TOTAL
+    assert refund.amount == TOTAL
+    assert refund.requested_by is None  # the shop's own
+    assert order.refundable == Money.zero("USD")  # all of it reserved by the pending refund
+    assert order.owes_gateway_work
+    order.complete_refund("re_owed", "gw_re_9", MUCH_LATER)
+    assert order.status is OrderStatus.CANCELLED
+    assert order.refunded == TOTAL
+    assert not order.owes_gateway_work
+
+
+def test_an_owed_refund_the_gateway_refused_can_be_asked_again() -> None:
+    order = needs_refund_order()
+    order.fail_refund("re_owed", MUCH_LATER)
+    assert order.status is OrderStatus.NEEDS_REFUND
+    assert order.refundable == TOTAL
+    again = order.request_refund(
+        refund_id="re_2", amount=None, reason="retry", requested_by="usr_staff", now=MUCH_LATER
+    )
+    order.complete_refund(again.id, "gw_re_2", MUCH_LATER)
+    assert order.status is OrderStatus.CANCELLED
+
+
+@pytest.mark.parametrize("builder", [new_order, paid_order, needs_refund_order, refunded_order])
+def test_only_an_ended_unpaid_order_without_stock_owes_a_capture_back(
+    builder: Callable[[], Order],
+) -> None:
+    order = builder()
+    with pytest.raises(IllegalTransition):
+        order.capture_without_stock(TOTAL, "re_x", MUCH_LATER)
+
+
+def test_an_order_ended_while_its_intent_may_still_be_paid_owes_a_cancel() -> None:
+    order = new_order()
+    order.attach_intent("pi_1", LATER)
+    order.fail_payment("card_declined", LATER, cancel_intent=True)
+    assert order.intent_to_cancel
+    assert order.owes_gateway_work
+    assert order.intent_closed(MUCH_LATER) is True
+    assert order.intent_closed(MUCH_LATER) is False
+    assert not order.owes_gateway_work
+
+
+def test_an_order_without_an_intent_has_nothing_to_cancel() -> None:
+    order = new_order()
+    order.cancel("gateway_error", LATER, cancel_intent=True)
+    assert not order.intent_to_cancel
 
 
 # -- the payment intent --------------------------------------------------------------------

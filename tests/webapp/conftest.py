@@ -65,7 +65,7 @@ def log_lines(app: Flask) -> Any:
 
 @pytest.fixture
 def gateway(container: Container) -> FakeStripeGateway:
-    return cast(FakeStripeGateway, container.gateway)
+    return cast(FakeStripeGateway, container.gateways.default)
 
 
 @attrs.frozen

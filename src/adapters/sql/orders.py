@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -115,6 +115,7 @@ def _order_values(order: Order) -> dict[str, Any]:
         "hold_expires_at": order.hold_expires_at,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
+        "intent_to_cancel": order.intent_to_cancel,
     }
 
 
@@ -193,6 +194,7 @@ def _order(row: RowMapping, lines: list[OrderLine], order_refunds: list[Refund])
         paid_at=row["paid_at"],
         failure_code=row["failure_code"],
         refunds=order_refunds,
+        intent_to_cancel=row["intent_to_cancel"],
     )
 
 
@@ -278,6 +280,22 @@ class SqlOrderRepository:
                     orders.c.hold_expires_at < now,
                 )
                 .order_by(orders.c.hold_expires_at, orders.c.id)
+                .limit(limit)
+            ).scalars()
+        )
+
+    def owing_gateway_work(self, limit: int) -> list[str]:
+        """Both halves are served by partial indexes: they cover only the few orders concerned."""
+        return list(
+            self._connection.execute(
+                union(
+                    select(orders.c.id.label("order_id")).where(orders.c.intent_to_cancel),
+                    select(refunds.c.order_id).where(
+                        refunds.c.status == RefundStatus.PENDING.value,
+                        refunds.c.gateway_refund_id.is_(None),
+                    ),
+                )
+                .order_by("order_id")
                 .limit(limit)
             ).scalars()
         )

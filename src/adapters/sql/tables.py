@@ -28,6 +28,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
+    text,
 )
 
 from adapters.sql.column_types import UtcDateTime
@@ -97,6 +99,8 @@ orders = Table(
     Column("hold_expires_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The order ended unpaid while its gateway intent could still be paid: cancel it there.
+    Column("intent_to_cancel", Boolean, nullable=False, server_default=false()),
     CheckConstraint(_one_of("status", [s.value for s in OrderStatus]), name="status_known"),
     CheckConstraint(
         _one_of("stock_state", [s.value for s in StockState]), name="stock_state_known"
@@ -109,6 +113,13 @@ orders = Table(
     Index("ix_orders_created_at", "created_at"),
     # The hold-expiry sweep: awaiting_payment orders by hold_expires_at.
     Index("ix_orders_status_hold_expires_at", "status", "hold_expires_at"),
+    # The reconciliation job's intents to cancel: a handful among all orders.
+    Index(
+        "ix_orders_intent_to_cancel",
+        "intent_to_cancel",
+        postgresql_where=text("intent_to_cancel"),
+        sqlite_where=text("intent_to_cancel"),
+    ),
 )
 
 order_lines = Table(
@@ -153,6 +164,13 @@ refunds = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(_one_of("status", [s.value for s in RefundStatus]), name="status_known"),
+    # The reconciliation job's refunds whose outcome the gateway has not told.
+    Index(
+        "ix_refunds_pending",
+        "order_id",
+        postgresql_where=text("status = 'pending' AND gateway_refund_id IS NULL"),
+        sqlite_where=text("status = 'pending' AND gateway_refund_id IS NULL"),
+    ),
 )
 
 idempotency_records = Table(

@@ -38,6 +38,7 @@ from commerce_core.domain.orders import (
     StockState,
 )
 from commerce_core.domain.payments import (
+    BuyerAction,
     EventKind,
     GatewayEvent,
     GatewayRefund,
@@ -63,6 +64,7 @@ __all__ = [
     "MAX_STOCK",
     "ROLE_PERMISSIONS",
     "AuditEntry",
+    "BuyerAction",
     "DomainEvent",
     "EventKind",
     "GatewayEvent",

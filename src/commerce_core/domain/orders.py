@@ -4,12 +4,23 @@ Status machine::
 
     awaiting_payment ──> paid ──> partially_refunded ──> refunded
          │    │            └──────────────────────────────^
-         │    └──> payment_failed ─┐   (late capture: the gateway's word that money was taken
-         └──────> cancelled ───────┴──> paid   wins, but only if the stock can be held again)
+         │    └──> payment_failed ─┐
+         └──────> cancelled ───────┤   a late capture (the gateway took money after the order
+                     ^             ├──> paid            ended) is paid if its stock can be held
+                     │             └──> needs_refund    again; if not, it is owed back
+                     └───────────────────────┘          (refunded in full: cancelled)
+
+Captured money always ends in a paid order or a refund: an order the gateway captured but that
+cannot be completed is ``needs_refund``, carrying a pending refund of the whole capture that the
+shop asks the gateway for; once it succeeded the order is ``cancelled`` with its capture refunded.
 
 Marking an order paid is idempotent: ``settle`` on an order that is already paid (or refunded)
 returns ``False`` and changes nothing, so the confirm call and the webhook may both do it, in any
 order, any number of times.
+
+``intent_to_cancel`` is set when an order ended unpaid while its gateway intent may still be
+payable (a failure reported by webhook; a decline whose cancel call failed): the intent must be
+cancelled at the gateway, so that nobody can pay an order that no longer exists.
 
 Refund ledger: ``refundable = captured - sum(refunds that have not failed)``; a pending refund
 counts against it, so two concurrent refunds cannot both spend the same remainder.
@@ -49,10 +60,11 @@ class OrderStatus(enum.StrEnum):
     REFUNDED = "refunded"
     PAYMENT_FAILED = "payment_failed"
     CANCELLED = "cancelled"
+    NEEDS_REFUND = "needs_refund"  # captured, cannot be completed: the capture is owed back
 
     @property
     def is_paid(self) -> bool:
-        """Money was captured (whatever has been refunded since)."""
+        """Sold: money was captured for it and its stock taken (whatever was refunded since)."""
         return self in _CAPTURED
 
 
@@ -115,6 +127,7 @@ class Order:
     paid_at: datetime | None = None
     failure_code: str | None = None
     refunds: list[Refund] = attrs.Factory(list)
+    intent_to_cancel: bool = False
 
     @classmethod
     def place(
@@ -196,8 +209,8 @@ class Order:
         Allowed from ``awaiting_payment``, and from ``payment_failed``/``cancelled`` only when the
         caller has held the stock again (``rehold_stock``): a paid order never lacks its stock.
         """
-        if self.status.is_paid:
-            return False
+        if self.status.is_paid or self.captured is not None:
+            return False  # this capture, or the one owed back, is already recorded
         if amount != self.total:
             raise IllegalTransition(
                 f"captured {amount} does not match order total {self.total} of order {self.id}"
@@ -212,15 +225,43 @@ class Order:
         self.updated_at = now
         return True
 
-    def fail_payment(self, code: str, now: datetime) -> bool:
-        """The payment was declined or failed. ``False`` (no change) unless awaiting payment."""
-        return self._end_unpaid(OrderStatus.PAYMENT_FAILED, code, now)
+    def capture_without_stock(self, amount: Money, refund_id: str, now: datetime) -> Refund:
+        """The gateway captured ``amount`` for this ended order, and its stock is gone: record
+        the capture and owe all of it back (``needs_refund``, with a pending refund of
+        ``refund_id`` that the caller asks the gateway for)."""
+        if self.status not in _UNPAID_ENDS or self.stock_state is StockState.HELD:
+            raise IllegalTransition(f"order {self.id} is {self.status.value}; it can be paid")
+        if self.captured is not None:
+            raise IllegalTransition(f"order {self.id} already recorded a capture")
+        if amount.currency != self.currency or not amount.is_positive:
+            raise IllegalTransition(f"cannot record a capture of {amount} on order {self.id}")
+        self.status = OrderStatus.NEEDS_REFUND
+        self.captured = amount
+        self.updated_at = now
+        refund = Refund(
+            id=refund_id,
+            amount=amount,
+            status=RefundStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            reason="captured after the order had ended",
+        )
+        self.refunds.append(refund)
+        return refund
 
-    def cancel(self, code: str, now: datetime) -> bool:
+    def fail_payment(self, code: str, now: datetime, *, cancel_intent: bool = False) -> bool:
+        """The payment was declined or failed. ``False`` (no change) unless awaiting payment.
+
+        ``cancel_intent``: the gateway's intent may still be payable and must be cancelled."""
+        return self._end_unpaid(OrderStatus.PAYMENT_FAILED, code, now, cancel_intent)
+
+    def cancel(self, code: str, now: datetime, *, cancel_intent: bool = False) -> bool:
         """Cancelled (by the shopper, or because the stock hold expired)."""
-        return self._end_unpaid(OrderStatus.CANCELLED, code, now)
+        return self._end_unpaid(OrderStatus.CANCELLED, code, now, cancel_intent)
 
-    def _end_unpaid(self, status: OrderStatus, code: str, now: datetime) -> bool:
+    def _end_unpaid(
+        self, status: OrderStatus, code: str, now: datetime, cancel_intent: bool
+    ) -> bool:
         if self.status is status:
             return False
         if self.status is not OrderStatus.AWAITING_PAYMENT:
@@ -228,8 +269,26 @@ class Order:
             return False
         self.status = status
         self.failure_code = code
+        self.intent_to_cancel = cancel_intent and self.intent_id is not None
         self.updated_at = now
         return True
+
+    def intent_closed(self, now: datetime) -> bool:
+        """The gateway's intent can no longer be paid (canceled, or its capture recorded).
+        ``False`` if nothing was waiting for that."""
+        if not self.intent_to_cancel:
+            return False
+        self.intent_to_cancel = False
+        self.updated_at = now
+        return True
+
+    @property
+    def owes_gateway_work(self) -> bool:
+        """Something must still be asked of the gateway: cancel the intent of this ended order,
+        or a refund whose outcome the gateway has not told (no gateway refund id yet)."""
+        return self.intent_to_cancel or any(
+            r.status is RefundStatus.PENDING and r.gateway_refund_id is None for r in self.refunds
+        )
 
     def release_stock(self, now: datetime) -> tuple[OrderLine, ...]:
         """Give the held units back; returns the lines whose quantities go back to the catalog."""
@@ -272,8 +331,9 @@ class Order:
         requested_by: str | None,
         now: datetime,
     ) -> Refund:
-        """Add a pending refund of ``amount`` (default: all that remains)."""
-        if not self.status.is_paid:
+        """Add a pending refund of ``amount`` (default: all that remains). Allowed on a sold
+        order, and on one that owes its capture back (staff finishing what the gateway refused)."""
+        if not (self.status.is_paid or self.status is OrderStatus.NEEDS_REFUND):
             raise OrderNotRefundable(
                 f"order {self.id} is {self.status.value}; nothing was captured"
             )
@@ -337,7 +397,10 @@ class Order:
 
     def _restatus_after_refund(self, now: datetime) -> None:
         refunded = self.refunded
-        if self.captured is not None and refunded >= self.captured:
+        if self.status is OrderStatus.NEEDS_REFUND:
+            if self.captured is not None and refunded >= self.captured:
+                self.status = OrderStatus.CANCELLED  # nothing sold, nothing kept
+        elif self.captured is not None and refunded >= self.captured:
             self.status = OrderStatus.REFUNDED
         elif refunded.is_positive:
             self.status = OrderStatus.PARTIALLY_REFUNDED

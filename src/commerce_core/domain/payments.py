@@ -15,6 +15,7 @@ import attrs
 from commerce_core.domain.money import Money
 
 __all__ = [
+    "BuyerAction",
     "EventKind",
     "GatewayEvent",
     "GatewayRefund",
@@ -34,19 +35,42 @@ class IntentStatus(enum.StrEnum):
 
 
 @attrs.frozen
+class BuyerAction:
+    """What the buyer must do before the gateway can take the money.
+
+    Either finish it in the gateway's own client SDK with ``client_secret`` (Stripe.js running
+    3-D Secure), or go to ``redirect_url`` and come back (PayPal's approval page, a 3-D Secure
+    page). A gateway may offer both.
+    """
+
+    client_secret: str | None = None
+    redirect_url: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not (self.client_secret or self.redirect_url):
+            raise ValueError("a buyer action needs a client secret or a redirect URL")
+
+    def to_primitive(self) -> dict[str, str | None]:
+        return {"client_secret": self.client_secret, "redirect_url": self.redirect_url}
+
+
+@attrs.frozen
 class PaymentIntent:
     """A gateway's payment intent as the core sees it.
 
-    ``decline_code`` is set when the last confirmation was declined (the intent is then back in
-    ``requires_payment_method``).
+    ``client_secret`` is what the gateway's client SDK needs to act on the intent in the
+    browser (Stripe's; ``None`` for gateways without one). ``action`` is set while the status is
+    ``requires_action``. ``decline_code`` is set when the last confirmation was declined (the
+    intent is then back in ``requires_payment_method``).
     """
 
     id: str
     status: IntentStatus
     amount: Money
-    client_secret: str
+    client_secret: str | None = None
     decline_code: str | None = None
     decline_message: str | None = None
+    action: BuyerAction | None = None
 
     @property
     def declined(self) -> bool:

@@ -10,6 +10,7 @@ import attrs
 from commerce_core.domain.catalog import Product
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.money import Money
+from commerce_core.ports import AccountPorts, GatewayRegistry, PaymentGateway, PaymentPorts
 from commerce_core.testing.clock import FakeClock
 from commerce_core.testing.events import RecordingEventSink
 from commerce_core.testing.gateway import FakeGateway
@@ -46,14 +47,20 @@ def make_product(
 
 @attrs.define
 class InMemoryShop:
-    """Every port faked and wired: ``use_case(command, **shop.ports)``."""
+    """Every port faked and wired: ``use_case(command, **shop.ports)``.
+
+    ``gateway`` is any ``PaymentGateway`` - the in-memory ``FakeGateway`` unless you bring your
+    own (``InMemoryShop(gateway=MyGateway())``) to run the core's use cases against it; ``others``
+    are further gateways the registry knows, for orders taken through them.
+    """
 
     store: InMemoryStore = attrs.Factory(InMemoryStore)
     clock: FakeClock = attrs.Factory(FakeClock)
-    gateway: FakeGateway = attrs.Factory(lambda self: FakeGateway(self.clock), takes_self=True)
+    gateway: PaymentGateway = attrs.Factory(lambda self: FakeGateway(self.clock), takes_self=True)
     events: RecordingEventSink = attrs.Factory(RecordingEventSink)
     hasher: FakePasswordHasher = attrs.Factory(FakePasswordHasher)
     product_id: str = ""
+    others: tuple[PaymentGateway, ...] = ()
 
     @property
     def uow(self) -> InMemoryUnitOfWork:
@@ -61,13 +68,20 @@ class InMemoryShop:
         return InMemoryUnitOfWork(self.store)
 
     @property
-    def ports(self) -> dict[str, Any]:
-        return {
-            "uow": self.uow,
-            "gateway": self.gateway,
-            "clock": self.clock,
-            "events": self.events,
-        }
+    def gateways(self) -> GatewayRegistry:
+        return GatewayRegistry(self.gateway, *self.others)
+
+    @property
+    def ports(self) -> PaymentPorts:
+        """What the payment use cases take, over a fresh unit of work."""
+        return PaymentPorts(
+            uow=self.uow, gateways=self.gateways, clock=self.clock, events=self.events
+        )
+
+    @property
+    def account_ports(self) -> AccountPorts:
+        """What the account use cases take, over a fresh unit of work."""
+        return AccountPorts(uow=self.uow, hasher=self.hasher, clock=self.clock, events=self.events)
 
     def add_product(self, **kwargs: Any) -> Product:
         product = make_product(now=self.clock.now(), **kwargs)

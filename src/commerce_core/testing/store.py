@@ -145,6 +145,13 @@ class _Orders(_Repo):
         )
         return [o.id for o in expired[:limit]]
 
+    def owing_gateway_work(self, limit: int) -> list[str]:
+        owing = sorted(
+            (o for o in self._data.orders.values() if o.owes_gateway_work),
+            key=lambda o: (o.updated_at, o.id),
+        )
+        return [o.id for o in owing[:limit]]
+
 
 class _Idempotency(_Repo):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:

@@ -43,8 +43,14 @@ from commerce_core.use_cases.queries import (
     list_orders,
     list_products,
 )
+from commerce_core.use_cases.reconciliation import (
+    ReconciliationReport,
+    purge_idempotency_records,
+    reconcile_payments,
+)
 from commerce_core.use_cases.refunds import (
     MAX_REASON,
+    SYSTEM_ACTOR,
     RefundOrder,
     refund_gateway_key,
     refund_order,
@@ -57,6 +63,7 @@ __all__ = [
     "MAX_PER_PAGE",
     "MAX_QUANTITY",
     "MAX_REASON",
+    "SYSTEM_ACTOR",
     "AuditVerification",
     "CartItem",
     "ConfirmOrder",
@@ -67,6 +74,7 @@ __all__ = [
     "LogIn",
     "NewProduct",
     "PageRequest",
+    "ReconciliationReport",
     "RefundOrder",
     "RefundOutcome",
     "Register",
@@ -84,6 +92,8 @@ __all__ = [
     "list_products",
     "log_in",
     "log_out",
+    "purge_idempotency_records",
+    "reconcile_payments",
     "refund_gateway_key",
     "refund_order",
     "register",

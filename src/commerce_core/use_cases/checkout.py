@@ -37,11 +37,11 @@ from commerce_core.errors import (
     NotFound,
     OrderNotPayable,
 )
-from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
+from commerce_core.ports import Clock, EventSink, GatewayRegistry, PaymentGateway, UnitOfWork
 from commerce_core.use_cases._idempotent import IdempotentRequest, Result
 from commerce_core.use_cases._publishing import publish_committed, publishing
 from commerce_core.use_cases.outcomes import ConfirmOutcome, IntentOutcome
-from commerce_core.use_cases.settlement import apply_intent, end_unpaid
+from commerce_core.use_cases.settlement import apply_intent, end_unpaid, settle_gateway_work
 from commerce_core.use_cases.stock import take_locked
 from commerce_core.views import order_view, timestamp
 
@@ -118,7 +118,7 @@ def create_checkout_intent(
     command: CreateCheckoutIntent,
     *,
     uow: UnitOfWork,
-    gateway: PaymentGateway,
+    gateways: GatewayRegistry,
     clock: Clock,
     events: EventSink,
     hold_for: timedelta = DEFAULT_HOLD,
@@ -143,6 +143,7 @@ def create_checkout_intent(
         replay = idem.begin()
         if replay is not None:
             return replay
+    gateway = gateways.default
     try:
         order = _resumed_order(uow, idem) or _place_order(
             command.user_id, wanted, uow, gateway, clock, hold_for, idem
@@ -257,7 +258,7 @@ def confirm_order(
     command: ConfirmOrder,
     *,
     uow: UnitOfWork,
-    gateway: PaymentGateway,
+    gateways: GatewayRegistry,
     clock: Clock,
     events: EventSink,
 ) -> Result[ConfirmOutcome]:
@@ -266,9 +267,12 @@ def confirm_order(
     Outcomes (``ConfirmOutcome``): ``PAID`` (body ``{order}``), ``ALREADY_PAID`` (the webhook or
     an earlier confirm got there first), ``REQUIRES_ACTION`` (body adds ``client_secret``),
     ``PROCESSING``, ``DECLINED`` (body adds ``decline_code``, ``message``; the order is
-    ``payment_failed`` and its stock given back), ``CANCELED``, ``NOT_PAID``. Raises ``NotFound`` for an unknown intent or another user's order,
-    ``OrderNotPayable``, ``IdempotencyKeyReused``, ``IdempotencyRequestInProgress``,
-    ``GatewayError``.
+    ``payment_failed`` and its stock given back), ``CANCELED``, ``REFUNDING`` (the gateway took
+    the money after the order had ended and its stock was sold: the money is refunded).
+    Raises ``NotFound`` for an unknown intent or another user's order, ``OrderNotPayable``,
+    ``IdempotencyKeyReused``, ``IdempotencyRequestInProgress``, ``InvalidInput`` (a payment
+    method the gateway does not know) and ``GatewayError`` - after each of which the key is
+    free again, and a retry repeats the same gateway call, which cannot charge twice.
     """
     if command.payment_method is not None and not (
         isinstance(command.payment_method, str) and 1 <= len(command.payment_method) <= 255
@@ -297,6 +301,7 @@ def confirm_order(
                 uow.commit()
                 return result
             order.ensure_payable()
+        gateway = gateways.get(order.gateway)
     except CommerceError:
         idem.abandon()
         raise
@@ -313,17 +318,22 @@ def confirm_order(
         # repeats the same gateway call (same derived key), which does not charge twice.
         idem.abandon()
         raise
+    closed = False
     if intent.declined:
-        intent = _cancel_after_decline(gateway, intent, idem, events)
+        intent, closed = _cancel_after_decline(gateway, intent, idem, events)
 
     with publishing(uow, events, clock), uow:
         locked = uow.orders.get(order.id, for_update=True)
         if locked is None:  # pragma: no cover - orders are never deleted
             raise NotFound(f"order {order.id} vanished")
-        outcome, extra = apply_intent(uow, locked, intent, clock.now())
+        outcome, extra = apply_intent(uow, locked, intent, clock.now(), intent_closed=closed)
         uow.orders.save(locked)
         result = idem.finish(uow, outcome, {"order": order_view(locked), **extra})
         uow.commit()
+    if locked.owes_gateway_work:
+        # An intent to cancel, or a capture to refund: done now, outside the transaction. What
+        # the gateway cannot do now, the reconciliation job does; the answer stands either way.
+        settle_gateway_work(order.id, uow=uow, gateways=gateways, clock=clock, events=events)
     return result
 
 
@@ -332,16 +342,17 @@ def _cancel_after_decline(
     declined: PaymentIntent,
     idem: IdempotentRequest[ConfirmOutcome],
     events: EventSink,
-) -> PaymentIntent:
-    # A declined intent could still be confirmed later with another card; cancel it so the
-    # order we are about to fail can never be charged behind our back.
+) -> tuple[PaymentIntent, bool]:
+    """Cancel a declined intent, which could otherwise still be confirmed with another card
+    behind our back; returns the intent to record and whether it is closed at the gateway."""
     try:
         canceled = gateway.cancel_intent(
             declined.id, idempotency_key=idem.record.derived_key("cancel")
         )
     except GatewayError as exc:
+        # The order is still failed; it stays marked so that the cancel is tried again.
         events.emit("payment.cancel_after_decline_failed", intent_id=declined.id, error=str(exc))
-        return declined
+        return declined, False
     if canceled.status is IntentStatus.SUCCEEDED:
-        return canceled  # someone else's confirm won the race: it is paid after all
-    return declined
+        return canceled, True  # someone else's confirm won the race: it is paid after all
+    return declined, True

@@ -12,9 +12,9 @@ import attrs
 
 from commerce_core.domain.payments import IntentStatus, PaymentIntent
 from commerce_core.errors import GatewayError
-from commerce_core.ports import Clock, EventSink, PaymentGateway, UnitOfWork
+from commerce_core.ports import Clock, EventSink, GatewayRegistry, UnitOfWork
 from commerce_core.use_cases._publishing import publishing
-from commerce_core.use_cases.settlement import end_unpaid, settle_order
+from commerce_core.use_cases.settlement import Settled, end_unpaid, settle_order
 
 __all__ = ["ReleaseReport", "release_expired_holds"]
 
@@ -29,17 +29,17 @@ class ReleaseReport:
 def release_expired_holds(
     *,
     uow: UnitOfWork,
-    gateway: PaymentGateway,
+    gateways: GatewayRegistry,
     clock: Clock,
     events: EventSink,
     batch_size: int = 100,
 ) -> ReleaseReport:
     with publishing(uow, events, clock):
-        return _release(uow, gateway, clock, events, batch_size)
+        return _release(uow, gateways, clock, events, batch_size)
 
 
 def _release(
-    uow: UnitOfWork, gateway: PaymentGateway, clock: Clock, events: EventSink, batch_size: int
+    uow: UnitOfWork, gateways: GatewayRegistry, clock: Clock, events: EventSink, batch_size: int
 ) -> ReleaseReport:
     released = settled = failed = 0
     with uow:
@@ -49,10 +49,11 @@ def _release(
             order = uow.orders.get(order_id)
             if order is None or not order.is_payable or order.hold_expires_at > clock.now():
                 continue
-            intent_id = order.intent_id
+            intent_id, gateway_name = order.intent_id, order.gateway
         intent: PaymentIntent | None = None
         if intent_id is not None:
             try:
+                gateway = gateways.get(gateway_name)
                 intent = gateway.cancel_intent(intent_id, idempotency_key=f"expire-{order_id}")
             except GatewayError as exc:
                 events.emit("holds.cancel_failed", order_id=order_id, error=str(exc))
@@ -64,7 +65,8 @@ def _release(
                 continue
             now = clock.now()
             if intent is not None and intent.status is IntentStatus.SUCCEEDED:
-                if settle_order(uow, order, intent.amount, now):
+                # Its stock is still held: the shopper paid in time, and the order is paid.
+                if settle_order(uow, order, intent.amount, now) is Settled.PAID:
                     uow.orders.save(order)
                     settled += 1
             elif end_unpaid(uow, order, "hold_expired", now, failed=False):

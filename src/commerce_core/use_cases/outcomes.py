@@ -27,7 +27,7 @@ class ConfirmOutcome(enum.StrEnum):
     PROCESSING = "processing"  # the gateway has not decided yet; a webhook will tell
     DECLINED = "declined"  # the order failed and its stock went back
     CANCELED = "canceled"  # the intent was canceled at the gateway; the order too
-    NOT_PAID = "not_paid"  # captured, but the order could not be completed
+    REFUNDING = "refunding"  # captured, but the order could not be completed: refunded
 
 
 class RefundOutcome(enum.StrEnum):

@@ -4,8 +4,14 @@ The event id is stored (unique) in the same transaction as the effect, so a dupl
 changes nothing and a failed one is retried by the gateway. Only forward transitions happen:
 ``payment_failed`` after ``succeeded`` is ignored; ``succeeded`` after a confirm is a no-op; a
 refund event for a refund we do not (yet) know is recorded and ignored. A signed event is the
-gateway's word, but its amount and currency must still match the order, else nothing is paid
-and an alert is raised.
+gateway's word, but only about the orders paid through that gateway, and its amount and
+currency must still match the order, else nothing is paid and an alert is raised.
+
+A failure reported by webhook fails the order and gives its stock back, and then cancels the
+intent at the gateway (after the commit, never inside it), so that a retry on the same intent -
+another card in the same browser tab - cannot capture behind the shop's back. Should a capture
+arrive anyway, it is settled like any late capture: paid if its stock can be held again, else
+refunded automatically.
 """
 
 from __future__ import annotations
@@ -15,18 +21,34 @@ from datetime import datetime
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.orders import Order, Refund, RefundStatus
 from commerce_core.domain.payments import EventKind, GatewayEvent
-from commerce_core.ports import Clock, EventSink, UnitOfWork
+from commerce_core.ports import Clock, EventSink, GatewayRegistry, UnitOfWork
 from commerce_core.use_cases._publishing import publishing
 from commerce_core.use_cases.outcomes import EventOutcome
 from commerce_core.use_cases.refunds import refund_gateway_key
-from commerce_core.use_cases.settlement import end_unpaid, settle_order
+from commerce_core.use_cases.settlement import (
+    Settled,
+    end_unpaid,
+    settle_gateway_work,
+    settle_order,
+)
 
 __all__ = ["handle_gateway_event"]
 
 
 def handle_gateway_event(
-    event: GatewayEvent, *, uow: UnitOfWork, clock: Clock, events: EventSink
+    event: GatewayEvent,
+    *,
+    uow: UnitOfWork,
+    gateways: GatewayRegistry,
+    clock: Clock,
+    events: EventSink,
 ) -> EventOutcome:
+    """Apply one verified gateway event; ``DUPLICATE`` for an event id seen before.
+
+    ``PROCESSED`` when it changed the order, ``IGNORED`` when it had nothing to change (stale,
+    unknown intent, a kind the shop does not act on), ``REJECTED`` when it contradicts the order
+    (another gateway's word, another amount) - stored as an alert for staff.
+    """
     with publishing(uow, events, clock), uow:
         if not uow.processed_events.record(event, clock.now()):
             return EventOutcome.DUPLICATE
@@ -50,10 +72,26 @@ def handle_gateway_event(
         outcome = _apply(event, order, uow, clock.now())
         uow.orders.save(order)
         uow.commit()
+    if order.owes_gateway_work:
+        # The webhook is answered either way; what the gateway cannot do now, the job does.
+        settle_gateway_work(order.id, uow=uow, gateways=gateways, clock=clock, events=events)
     return outcome
 
 
 def _apply(event: GatewayEvent, order: Order, uow: UnitOfWork, now: datetime) -> EventOutcome:
+    if event.gateway != order.gateway:
+        # Signed by one gateway, about an order paid through another: not its word to give.
+        uow.announce(
+            DomainEvent.alert(
+                "alert.webhook_from_another_gateway",
+                now,
+                event_id=event.id,
+                order_id=order.id,
+                order_gateway=order.gateway,
+                event_gateway=event.gateway,
+            )
+        )
+        return EventOutcome.REJECTED
     match event.kind:
         case EventKind.PAYMENT_SUCCEEDED:
             if event.amount != order.total:
@@ -70,61 +108,71 @@ def _apply(event: GatewayEvent, order: Order, uow: UnitOfWork, now: datetime) ->
                     )
                 )
                 return EventOutcome.REJECTED
-            changed = settle_order(uow, order, event.amount, now)
-            return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
-        case EventKind.PAYMENT_FAILED | EventKind.PAYMENT_CANCELED:
+            settled = settle_order(uow, order, event.amount, now)
+            return EventOutcome.IGNORED if settled is Settled.ALREADY else EventOutcome.PROCESSED
+        case EventKind.PAYMENT_FAILED:
             code = event.decline_code or event.kind.value
-            failed = event.kind is EventKind.PAYMENT_FAILED
-            if not end_unpaid(uow, order, code, now, failed=failed):
+            # The intent may still be payable (another card in the same browser): cancel it.
+            if not end_unpaid(uow, order, code, now, failed=True, cancel_intent=True):
                 return EventOutcome.IGNORED  # stale: the order already moved on
             return EventOutcome.PROCESSED
-        case EventKind.REFUND_SUCCEEDED | EventKind.REFUND_FAILED:
-            refund = _find_refund(order, event)
-            if refund is None:
-                uow.announce(
-                    DomainEvent.of(
-                        "webhook.unknown_refund",
-                        now,
-                        event_id=event.id,
-                        order_id=order.id,
-                        refund_id=event.refund_id,
-                    )
-                )
+        case EventKind.PAYMENT_CANCELED:
+            if not end_unpaid(uow, order, event.kind.value, now, failed=False):
                 return EventOutcome.IGNORED
-            if event.amount is not None and event.amount != refund.amount:
-                # Signed, but not what we asked for: trust neither side blindly; staff decide.
-                uow.announce(
-                    DomainEvent.alert(
-                        "alert.webhook_refund_amount_mismatch",
-                        now,
-                        event_id=event.id,
-                        order_id=order.id,
-                        refund_id=refund.id,
-                        expected=refund.amount.amount,
-                        expected_currency=refund.amount.currency,
-                        got=event.amount.amount,
-                        got_currency=event.amount.currency,
-                    )
-                )
-                return EventOutcome.REJECTED
-            gateway_id = event.refund_id or refund.gateway_refund_id or ""
-            if event.kind is EventKind.REFUND_SUCCEEDED:
-                if refund.status is RefundStatus.FAILED:
-                    uow.announce(
-                        DomainEvent.alert(
-                            "alert.refund_succeeded_after_failure",
-                            now,
-                            order_id=order.id,
-                            refund_id=refund.id,
-                        )
-                    )
-                    return EventOutcome.IGNORED
-                changed = order.complete_refund(refund.id, gateway_id, now)
-            else:
-                changed = order.fail_refund(refund.id, now, event.refund_id)
-            return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
+            return EventOutcome.PROCESSED
+        case EventKind.REFUND_SUCCEEDED | EventKind.REFUND_FAILED:
+            return _apply_refund_event(event, order, uow, now)
         case _:
             return EventOutcome.IGNORED
+
+
+def _apply_refund_event(
+    event: GatewayEvent, order: Order, uow: UnitOfWork, now: datetime
+) -> EventOutcome:
+    refund = _find_refund(order, event)
+    if refund is None:
+        uow.announce(
+            DomainEvent.of(
+                "webhook.unknown_refund",
+                now,
+                event_id=event.id,
+                order_id=order.id,
+                refund_id=event.refund_id,
+            )
+        )
+        return EventOutcome.IGNORED
+    if event.amount is not None and event.amount != refund.amount:
+        # Signed, but not what we asked for: trust neither side blindly; staff decide.
+        uow.announce(
+            DomainEvent.alert(
+                "alert.webhook_refund_amount_mismatch",
+                now,
+                event_id=event.id,
+                order_id=order.id,
+                refund_id=refund.id,
+                expected=refund.amount.amount,
+                expected_currency=refund.amount.currency,
+                got=event.amount.amount,
+                got_currency=event.amount.currency,
+            )
+        )
+        return EventOutcome.REJECTED
+    gateway_id = event.refund_id or refund.gateway_refund_id or ""
+    if event.kind is EventKind.REFUND_SUCCEEDED:
+        if refund.status is RefundStatus.FAILED:
+            uow.announce(
+                DomainEvent.alert(
+                    "alert.refund_succeeded_after_failure",
+                    now,
+                    order_id=order.id,
+                    refund_id=refund.id,
+                )
+            )
+            return EventOutcome.IGNORED
+        changed = order.complete_refund(refund.id, gateway_id, now)
+    else:
+        changed = order.fail_refund(refund.id, now, event.refund_id)
+    return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
 
 
 def _find_refund(order: Order, event: GatewayEvent) -> Refund | None:

@@ -104,13 +104,13 @@ def render_confirmation(result: Result[ConfirmOutcome]) -> Response:
                 "the payment was canceled; start a new checkout",
                 extra={"order_id": order_id},
             )
-        case ConfirmOutcome.NOT_PAID:
+        case ConfirmOutcome.REFUNDING:
             return problem_response(
                 409,
                 "payment_not_completed",
                 "Order not completed",
                 body.get("detail") or "the payment could not complete the order",
-                extra={"order_id": order_id},
+                extra={"order_id": order_id, "order": body["order"]},
             )
         case unknown:
             assert_never(unknown)

@@ -19,7 +19,7 @@ from webapp.api.responses import json_response, with_replay_header
 from webapp.csrf import csrf_exempt
 from webapp.payloads import BodyReader, idempotency_key, json_body
 from webapp.problems import problem_response
-from webapp.request_ports import container, payment_ports, request_uow
+from webapp.request_ports import container, payment_ports
 from webapp.sessions import permission_required, require_user
 
 __all__ = ["bp"]
@@ -36,9 +36,9 @@ def receive_webhook() -> Response:
     request.max_content_length = WEBHOOK_MAX_BYTES
     # The raw bytes, untouched: the signature is over exactly these.
     payload = request.get_data(cache=False)
-    c = container()
-    event = c.event_parser.parse_event(payload, dict(request.headers))
-    outcome = handle_gateway_event(event, uow=request_uow(), clock=c.clock, events=c.events)
+    parser = container().event_parsers[container().gateways.default.name]
+    event = parser.parse_event(payload, dict(request.headers))
+    outcome = handle_gateway_event(event, **payment_ports())
     # 200 even for duplicates and ignored events: anything else makes the gateway retry.
     return json_response({"status": outcome.value})
 
