@@ -22,6 +22,7 @@ import attrs
 
 from commerce_core.domain.money import Money
 from commerce_core.domain.payments import (
+    BuyerAction,
     EventKind,
     GatewayRefund,
     GatewayRefundStatus,
@@ -115,6 +116,7 @@ class SimulatedIntent:
         )
 
     def to_intent(self) -> PaymentIntent:
+        needs_action = self.status is IntentStatus.REQUIRES_ACTION
         return PaymentIntent(
             id=self.id,
             status=self.status,
@@ -122,6 +124,8 @@ class SimulatedIntent:
             client_secret=self.client_secret,
             decline_code=self.decline_code,
             decline_message=self.decline_message,
+            # The buyer authenticates in the gateway's client SDK, as with Stripe.js.
+            action=BuyerAction(client_secret=self.client_secret) if needs_action else None,
         )
 
     def confirm(self, payment_method: str | None, now: datetime) -> list[SimulatedEvent]:

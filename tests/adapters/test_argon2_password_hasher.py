@@ -7,6 +7,7 @@ import pytest
 
 from adapters.passwords import Argon2PasswordHasher
 from commerce_core import PasswordHasher
+from commerce_core.testing.contracts import PasswordHasherContract
 
 
 @pytest.fixture
@@ -70,3 +71,7 @@ def test_needs_rehash_when_the_parameters_change(hasher: Argon2PasswordHasher) -
     assert stronger.needs_rehash(stored) is True
     assert stronger.verify(stored, "pw")  # old hashes keep working meanwhile
     assert stronger.needs_rehash(stronger.hash("pw")) is False
+
+
+class TestArgon2PasswordHasherContract(PasswordHasherContract):
+    """The port's contract (the ``hasher`` fixture above: Argon2id at test parameters)."""

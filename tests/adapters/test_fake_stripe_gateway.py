@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
-from adapters.payments import fake_tables
+from adapters.payments import fake_tables, stripe_wire
 from adapters.payments.fake_gateway import FakeStripeGateway
 from adapters.payments.fake_tables import fake_gateway_events, fake_gateway_intents
 from commerce_core import (
@@ -34,15 +37,61 @@ from commerce_core import (
     PaymentIntent,
 )
 from commerce_core.testing import FakeClock
-from commerce_core.testing.contracts import PaymentGatewayContract
+from commerce_core.testing.contracts import (
+    EventSpec,
+    GatewayEventParserContract,
+    PaymentGatewayContract,
+)
+from tests.support.simulated_scenarios import SimulatedGatewayScenarios
+from tests.support.stripe_events import stripe_event_body
 
 T = TypeVar("T")
 WEBHOOK_SECRET = "whsec_adapter_tests_" + "k" * 24  # as in conftest.py
 USD = Money(4200, "USD")
 
 
-class TestFakeStripeGatewayContract(PaymentGatewayContract):
+class TestFakeStripeGatewayContract(SimulatedGatewayScenarios, PaymentGatewayContract):
     """The shared contract, once per database (the ``gateway`` fixture is parametrised)."""
+
+    @contextmanager
+    def outage(self, gateway: FakeStripeGateway) -> Iterator[None]:  # type: ignore[override]
+        # The gateway's storage stands in for the provider's servers: while its database
+        # refuses every statement, as a server that went away does, the provider is down.
+        def refuse(*_: object) -> None:
+            raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+        event.listen(gateway.engine, "before_cursor_execute", refuse)
+        try:
+            yield
+        finally:
+            event.remove(gateway.engine, "before_cursor_execute", refuse)
+
+
+class TestFakeStripeGatewayEvents(GatewayEventParserContract):
+    """Its webhooks are Stripe's: the parser contract over Stripe's wire format and signature."""
+
+    gateway_name = "fake"
+
+    @pytest.fixture
+    def parser(self, gateway: FakeStripeGateway) -> FakeStripeGateway:
+        return gateway
+
+    def event_body(self, spec: EventSpec) -> bytes:
+        return stripe_event_body(spec)
+
+    def ignored_event_body(self) -> bytes:
+        return stripe_wire.encode_event(
+            stripe_wire.event_object(
+                event_id="evt_customer",
+                event_type="customer.created",
+                data_object={"id": "cus_1", "object": "customer"},
+                created=1_770_000_000,
+            )
+        )
+
+    def signed(self, body: bytes) -> dict[str, str]:
+        stamp = int(time.time())
+        return {stripe_wire.SIGNATURE_HEADER: stripe_wire.sign_payload(body, WEBHOOK_SECRET, stamp)}
 
 
 def _new_intent(gateway: FakeStripeGateway, amount: Money = USD, key: str = "create-1") -> str:

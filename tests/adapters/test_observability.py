@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from adapters.observability import (
     scrub,
 )
 from commerce_core import EventSink
+from commerce_core.testing.contracts import EventSinkContract
 
 
 @pytest.fixture
@@ -231,3 +232,15 @@ def test_alerts_reach_sentry_as_scrubbed_warnings(sentry: _Captured) -> None:
 def test_sentry_privacy_settings_cannot_be_loosened() -> None:
     with pytest.raises(ValueError, match="privacy"):
         init_sentry("https://public@sentry.example.invalid/1", "test", send_default_pii=True)
+
+
+class TestStructlogEventSinkContract(EventSinkContract):
+    """The port's contract, read back from the JSON lines the real logging pipeline writes."""
+
+    @pytest.fixture
+    def sink(self, stream: io.StringIO) -> StructlogEventSink:
+        self._stream = stream
+        return StructlogEventSink()
+
+    def recorded(self, sink: EventSink) -> list[tuple[str, Mapping[str, object]]]:
+        return [(line.pop("event"), line) for line in _lines(self._stream)]

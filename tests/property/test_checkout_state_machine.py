@@ -12,7 +12,11 @@ Whatever happens:
 - refunds: ``refunded <= captured`` and ``refundable >= 0``; the gateway never refunds more than
   our ledger reserved nor charges an intent twice;
 - an idempotent replay answers exactly the first answer; a key reused for another request is
-  refused.
+  refused;
+- an order that owes its capture back (``needs_refund``) never took stock, and one cancelled
+  after such a capture got all of it back;
+- and once every webhook is delivered and every job has run (the teardown): an intent captured
+  and not refunded has a paid order, and no ended order's intent can still be paid.
 """
 
 from __future__ import annotations
@@ -69,11 +73,13 @@ from commerce_core import (
     confirm_order,
     create_checkout_intent,
     handle_gateway_event,
+    reconcile_payments,
     refund_order,
     release_expired_holds,
 )
 from commerce_core.testing import FakeClock, FakeGateway, InMemoryShop
 from commerce_core.testing import strategies as cst
+from commerce_core.use_cases.settlement import end_unpaid
 
 SHOPPERS = ("usr_ann", "usr_ben")
 STAFF = ("usr_staff_1", "usr_staff_2")
@@ -121,20 +127,18 @@ def check_shop_invariants(shop: InMemoryShop, initial_stock: Mapping[str, int]) 
         if order.status.is_paid:
             assert order.stock_state is StockState.TAKEN, f"paid {order.id} lacks its stock"
             assert order.captured == order.total, f"{order.id} captured {order.captured}"
-            # Summed here rather than trusting the aggregate's own properties.
-            succeeded = sum(
-                r.amount.amount for r in order.refunds if r.status is RefundStatus.SUCCEEDED
-            )
-            reserved = sum(
-                r.amount.amount for r in order.refunds if r.status is not RefundStatus.FAILED
-            )
-            assert succeeded <= order.captured.amount, f"{order.id} refunded past its capture"
-            assert reserved <= order.captured.amount, f"{order.id} reserved past its capture"
-            assert order.refundable.amount == order.captured.amount - reserved, order.id
-            assert order.refundable.amount >= 0, f"{order.id} refundable is negative"
+            _check_refund_ledger(order)
+        elif order.captured is not None:
+            # A capture for an ended order whose stock was gone: owed back, never sold.
+            assert order.stock_state is not StockState.TAKEN, f"{order.id} sold, unpaid"
+            _check_refund_ledger(order)
+            if order.status is OrderStatus.CANCELLED:
+                assert order.refunded == order.captured, f"{order.id} cancelled, money kept"
+            else:
+                assert order.status is OrderStatus.NEEDS_REFUND, f"{order.id} {order.status}"
         else:
             assert order.stock_state is not StockState.TAKEN, f"unpaid {order.id} took stock"
-            assert order.captured is None, f"unpaid {order.id} has a capture"
+            assert order.status is not OrderStatus.NEEDS_REFUND, f"{order.id} owes nothing"
             assert order.refunds == [], f"unpaid {order.id} has refunds"
 
     for pid, initial in initial_stock.items():
@@ -146,6 +150,42 @@ def check_shop_invariants(shop: InMemoryShop, initial_stock: Mapping[str, int]) 
         )
 
 
+def _check_refund_ledger(order: Order) -> None:
+    assert order.captured is not None
+    # Summed here rather than trusting the aggregate's own properties.
+    succeeded = sum(r.amount.amount for r in order.refunds if r.status is RefundStatus.SUCCEEDED)
+    reserved = sum(r.amount.amount for r in order.refunds if r.status is not RefundStatus.FAILED)
+    assert succeeded <= order.captured.amount, f"{order.id} refunded past its capture"
+    assert reserved <= order.captured.amount, f"{order.id} reserved past its capture"
+    assert order.refundable.amount == order.captured.amount - reserved, order.id
+    assert order.refundable.amount >= 0, f"{order.id} refundable is negative"
+
+
+def check_captured_money_settled(shop: InMemoryShop, gateway: FakeGateway) -> None:
+    """Once every webhook is delivered and every job has run: captured money ended in a paid
+    order or a refund, and nobody can pay an order that ended. Raises ``AssertionError``."""
+    by_intent = {o.intent_id: o for o in all_orders(shop) if o.intent_id is not None}
+    for intent in gateway.intents.values():
+        order = by_intent.get(intent.id)
+        captured = intent.status is IntentStatus.SUCCEEDED
+        kept = intent.amount.amount - intent.amount_refunded
+        if captured and kept > 0:
+            assert order is not None, f"{intent.id} captured for no order"
+            assert order.status.is_paid, (
+                f"{intent.id} captured and not refunded, but {order.id} is {order.status.value}"
+            )
+        if order is not None and order.status in (
+            OrderStatus.PAYMENT_FAILED,
+            OrderStatus.CANCELLED,
+        ):
+            assert intent.status is IntentStatus.CANCELED or (captured and kept == 0), (
+                f"{order.id} ended {order.status.value}, yet its intent is {intent.status.value}"
+            )
+    for order in all_orders(shop):
+        assert order.status is not OrderStatus.NEEDS_REFUND, f"{order.id} still owes a refund"
+        assert not order.owes_gateway_work, f"{order.id} still owes its gateway a call"
+
+
 # -- a worker that dies right after the gateway acted ---------------------------------------
 
 
@@ -154,11 +194,13 @@ class WorkerDied(Exception):
 
 
 class CrashingGateway(FakeGateway):
-    """A ``FakeGateway`` after whose next confirm, cancel or refund the calling worker dies."""
+    """A ``FakeGateway`` after whose next confirm, cancel or refund the calling worker dies,
+    and whose next cancel can be made to find it out of reach (so an intent stays payable)."""
 
     def __init__(self, clock: FakeClock) -> None:
         super().__init__(clock)
         self.die_after_next_call = False
+        self.next_cancel_unreachable = False
 
     def _maybe_die(self) -> None:
         if self.die_after_next_call:
@@ -175,6 +217,9 @@ class CrashingGateway(FakeGateway):
         return intent
 
     def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+        if self.next_cancel_unreachable:
+            self.next_cancel_unreachable = False
+            raise GatewayUnavailable("simulated outage during cancel_intent")
         intent = super().cancel_intent(intent_id, idempotency_key=idempotency_key)
         self._maybe_die()
         return intent
@@ -520,9 +565,24 @@ class CheckoutMachine(RuleBasedStateMachine):
             if data.draw(st.booleans(), label="through the signed payload"):
                 body, headers = self.shop.gateway.event_payload(sent)
                 received = self.shop.gateway.parse_event(body, headers)
-            outcome = handle_gateway_event(received, **self.shop.ports)
+            try:
+                outcome = handle_gateway_event(received, **self.shop.ports)
+            except WorkerDied:
+                # It died in the follow-up call to the gateway (cancel, owed refund), after the
+                # event's own transaction committed: the gateway sees no 2xx and redelivers,
+                # and what the follow-up did not finish, the reconciliation job does.
+                event("webhook: worker died in the follow-up")
+                if first_time:
+                    self.delivered.append(received)
+                continue
+            finally:
+                self._collect_events()
             note(f"{received.kind.value} {received.intent_id} -> {outcome.value}")
             event(f"webhook: {received.kind.value} -> {outcome.value}")
+            order_id = self.order_of_intent.get(received.intent_id or "")
+            order = self.shop.store.data.orders.get(order_id or "")
+            if order is not None and order.captured is not None and not order.status.is_paid:
+                event(f"webhook: a capture for an ended order, now {order.status.value}")
             if first_time:
                 assert outcome is not EventOutcome.DUPLICATE, "a first delivery was a duplicate"
                 assert outcome is not EventOutcome.REJECTED, "a genuine event was rejected"
@@ -537,6 +597,12 @@ class CheckoutMachine(RuleBasedStateMachine):
     @rule()
     def next_worker_dies_after_the_gateway_call(self) -> None:
         self.gateway.die_after_next_call = True
+
+    @rule()
+    def next_cancel_finds_the_gateway_unreachable(self) -> None:
+        """So that an ended order's intent stays payable for a while, and a browser retry can
+        capture it late: the money path the reconciliation must still bring home."""
+        self.gateway.next_cancel_unreachable = True
 
     # -- staff -----------------------------------------------------------------------------
 
@@ -660,6 +726,36 @@ class CheckoutMachine(RuleBasedStateMachine):
             with self.shop.uow as uow:
                 assert uow.orders.expired_holds(self.shop.clock.now(), 1_000) == []
 
+    @rule()
+    def reconciliation_job_runs(self) -> None:
+        try:
+            report = reconcile_payments(**self.shop.ports)
+        except WorkerDied:
+            event("reconcile: worker died")
+            return  # the next run picks up where this one stopped
+        finally:
+            self._collect_events()
+        if report.orders_followed_up:
+            event("reconcile: followed up orders")
+
+    def teardown(self) -> None:
+        """Let the world settle - the gateway is reachable again, every webhook arrives, the
+        jobs run until there is nothing left to do - and check where the money ended."""
+        self.shop.gateway.fail_next(0)
+        self.gateway.die_after_next_call = self.gateway.next_cancel_unreachable = False
+        self.shop.clock.advance(IDEMPOTENCY_LEASE + timedelta(seconds=1))
+        for _ in range(10):
+            self._collect_events()
+            pending, self.undelivered = self.undelivered, []
+            for sent in pending:
+                handle_gateway_event(sent, **self.shop.ports)
+            reconcile_payments(**self.shop.ports)
+            self._collect_events()
+            if not self.undelivered:
+                break
+        check_shop_invariants(self.shop, self.initial_stock)
+        check_captured_money_settled(self.shop, self.gateway)
+
     # -- invariants ------------------------------------------------------------------------
 
     @invariant()
@@ -753,3 +849,64 @@ def test_the_invariant_check_catches_a_refund_past_the_capture() -> None:
     ]
     with pytest.raises(AssertionError, match="refunded past its capture"):
         check_shop_invariants(shop, initial)
+
+
+# -- the captured-money check can fail --------------------------------------------------------
+
+
+def _captured_after_the_order_ended() -> tuple[InMemoryShop, FakeGateway, Order]:
+    """An order that ended unpaid - its stock then sold to another shopper - and a capture on
+    its intent the shop has not yet heard of."""
+    shop = InMemoryShop.with_demo_product(stock=5)
+    assert isinstance(shop.gateway, FakeGateway)
+    body = create_checkout_intent(
+        CreateCheckoutIntent("usr_ann", (CartItem(shop.product_id, 2),)), **shop.ports
+    ).body
+    with shop.uow as uow:
+        order = uow.orders.get(body["order_id"], for_update=True)
+        assert order is not None
+        end_unpaid(uow, order, "hold_expired", shop.clock.now(), failed=False)
+        uow.orders.save(order)
+        uow.commit()
+    create_checkout_intent(
+        CreateCheckoutIntent("usr_ben", (CartItem(shop.product_id, 5),)), **shop.ports
+    )
+    shop.gateway.confirm_intent(
+        body["intent_id"], payment_method="pm_card_visa", idempotency_key="browser"
+    )
+    return shop, shop.gateway, shop.store.data.orders[body["order_id"]]
+
+
+def test_the_settled_money_check_catches_a_capture_kept_for_an_ended_order() -> None:
+    shop, gateway, _ = _captured_after_the_order_ended()
+    with pytest.raises(AssertionError, match="captured and not refunded"):
+        check_captured_money_settled(shop, gateway)
+
+
+def test_the_settled_money_check_catches_an_ended_order_whose_intent_can_still_be_paid() -> None:
+    shop = InMemoryShop.with_demo_product(stock=5)
+    assert isinstance(shop.gateway, FakeGateway)
+    body = create_checkout_intent(
+        CreateCheckoutIntent("usr_ann", (CartItem(shop.product_id, 1),)), **shop.ports
+    ).body
+    order = shop.store.data.orders[body["order_id"]]
+    order.status = OrderStatus.PAYMENT_FAILED  # ended, but nobody cancelled the intent
+    with pytest.raises(AssertionError, match="yet its intent is requires_payment_method"):
+        check_captured_money_settled(shop, shop.gateway)
+
+
+def test_the_settled_money_check_catches_a_refund_still_owed() -> None:
+    shop, gateway, order = _captured_after_the_order_ended()
+    order.capture_without_stock(order.total, "re_owed", shop.clock.now())
+    gateway.intents[order.intent_id or ""].amount_refunded = order.total.amount
+    with pytest.raises(AssertionError, match="still owes a refund"):
+        check_captured_money_settled(shop, gateway)
+
+
+def test_the_settled_money_check_passes_once_the_capture_is_refunded() -> None:
+    shop, gateway, order = _captured_after_the_order_ended()
+    event = next(e for e in gateway.take_events() if e.kind is EventKind.PAYMENT_SUCCEEDED)
+    handle_gateway_event(event, **shop.ports)
+    check_captured_money_settled(shop, gateway)
+    check_shop_invariants(shop, {shop.product_id: 5})
+    assert shop.store.data.orders[order.id].status is OrderStatus.CANCELLED

@@ -92,6 +92,11 @@ class FakeStripeGateway:
         )
 
     @property
+    def engine(self) -> Engine:
+        """Where the simulated provider keeps its state (its own tables)."""
+        return self._engine
+
+    @property
     def webhook_url(self) -> str | None:
         return self._outbox.url
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+import json
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from commerce_core.domain.money import Money
-from commerce_core.domain.payments import GatewayEvent, GatewayRefund, PaymentIntent
-from commerce_core.errors import GatewayError, GatewayUnavailable, InvalidWebhook
+from commerce_core.domain.payments import EventKind, GatewayEvent, GatewayRefund, PaymentIntent
+from commerce_core.errors import CommerceError, GatewayError, GatewayUnavailable, InvalidWebhook
 from commerce_core.simulated_gateway import SimulatedEvent, SimulatedIntent, SimulatedRefund
 from commerce_core.testing.clock import FakeClock
 
@@ -25,12 +25,16 @@ class FakeGateway:
     Idempotent like Stripe: a repeated idempotency key returns the first answer. Every state
     change appends the event a real gateway would send to ``outbox``; ``parse_event`` accepts
     ``event_payload(event)`` bytes signed with ``secret``. Knobs for tests: ``fail_next`` makes
-    the next calls raise ``GatewayUnavailable``.
+    the next calls raise ``GatewayUnavailable``; ``name`` tells two fakes apart in a registry.
     """
 
-    name = "fake"
-
-    def __init__(self, clock: FakeClock | None = None, secret: str = "whsec_test") -> None:  # noqa: S107 - a test fake
+    def __init__(
+        self,
+        clock: FakeClock | None = None,
+        secret: str = "whsec_test",  # noqa: S107 - a test fake
+        name: str = "fake",
+    ) -> None:
+        self.name = name
         self._clock = clock
         self.secret = secret
         self.intents: dict[str, SimulatedIntent] = {}
@@ -39,7 +43,6 @@ class FakeGateway:
         self.calls: list[str] = []
         self._answers: dict[tuple[str, str], object] = {}
         self._failures = 0
-        self._pending: dict[str, GatewayEvent] = {}
         self._lock = threading.RLock()
 
     def _now(self) -> datetime:
@@ -121,21 +124,69 @@ class FakeGateway:
             events, self.outbox = self.outbox, []
             return events
 
-    # GatewayEventParser: the in-memory fake "signs" an event id with HMAC so that tests of the
-    # webhook path exercise a real verification failure.
+    # -- GatewayEventParser: events as JSON, signed with HMAC-SHA256 over the raw body -------
+
+    def encode_event(self, event: GatewayEvent) -> bytes:
+        """The body this gateway would send for ``event``."""
+        document = {
+            "id": event.id,
+            "kind": event.kind.value,
+            "type": event.raw_type,
+            "intent_id": event.intent_id,
+            "created": event.created_at.isoformat(),
+            "amount": None if event.amount is None else event.amount.to_primitive(),
+            "refund_id": event.refund_id,
+            "refund_key": event.refund_key,
+            "decline_code": event.decline_code,
+        }
+        return json.dumps(document, sort_keys=True).encode()
+
+    def sign(self, body: bytes) -> dict[str, str]:
+        """The headers this gateway sends with ``body``."""
+        return {SIGNATURE_HEADER: _hmac(self.secret, body)}
+
     def event_payload(self, event: GatewayEvent) -> tuple[bytes, dict[str, str]]:
-        self._pending[event.id] = event
-        body = event.id.encode()
-        return body, {"X-Fake-Signature": _hmac(self.secret, body)}
+        """``event`` as it would arrive: its body and headers."""
+        body = self.encode_event(event)
+        return body, self.sign(body)
 
     def parse_event(self, payload: bytes, headers: Mapping[str, str]) -> GatewayEvent:
-        signature = headers.get("X-Fake-Signature", "")
-        if not secrets.compare_digest(signature, _hmac(self.secret, payload)):
+        wanted = SIGNATURE_HEADER.lower()
+        signature = next((v for k, v in headers.items() if k.lower() == wanted), "")
+        if not hmac.compare_digest(signature.encode(), _hmac(self.secret, payload).encode()):
             raise InvalidWebhook("bad signature")
-        event = self._pending.get(payload.decode(errors="replace"))
-        if event is None:
-            raise InvalidWebhook("unknown event")
-        return event
+        try:
+            document = json.loads(payload)
+            kind = document["kind"]
+            amount = document["amount"]
+            return GatewayEvent(
+                id=_text(document["id"]),
+                kind=EventKind(kind) if kind in _KINDS else EventKind.IGNORED,
+                gateway=self.name,
+                intent_id=_optional_text(document["intent_id"]),
+                created_at=datetime.fromisoformat(_text(document["created"])),
+                raw_type=_text(document["type"]),
+                amount=None if amount is None else Money(amount["amount"], amount["currency"]),
+                refund_id=_optional_text(document["refund_id"]),
+                refund_key=_optional_text(document["refund_key"]),
+                decline_code=_optional_text(document["decline_code"]),
+            )
+        except (ValueError, KeyError, TypeError, CommerceError) as exc:
+            raise InvalidWebhook(f"not an event: {exc}") from None
+
+
+SIGNATURE_HEADER = "Fake-Signature"
+_KINDS = frozenset(kind.value for kind in EventKind)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {value!r}")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
 
 
 def _hmac(secret: str, body: bytes) -> str:

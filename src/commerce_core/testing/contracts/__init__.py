@@ -1,22 +1,39 @@
 """Contract suites: what every implementation of a port must do, ours or a user's.
 
 They are plain classes (the core does not depend on pytest). Subclass one in a test module whose
-class name starts with ``Test`` and provide the fixture it names; pytest collects the inherited
-``test_*`` methods::
+class name starts with ``Test``, provide the fixture it names and the hooks it documents; pytest
+collects the inherited ``test_*`` methods::
 
     class TestMyGateway(PaymentGatewayContract):
         @pytest.fixture
         def gateway(self):
             return MyGateway(...)
 
-- ``PaymentGatewayContract`` needs a fixture ``gateway`` (a ``PaymentGateway`` that accepts
-  Stripe's test payment methods: ``pm_card_visa``, ``pm_card_chargeDeclined``,
-  ``pm_card_threeDSecure2Required``).
-- ``UnitOfWorkContract`` needs a fixture ``new_uow``: a callable returning a fresh
-  ``UnitOfWork`` over an empty store; each call a new unit over the same store.
+        def payment_method(self, scenario):
+            ...
+
+- ``PaymentGatewayContract``: fixture ``gateway``; hooks ``payment_method(scenario)`` (the
+  provider's test instrument for each ``PaymentScenario``) and ``outage(gateway)``.
+- ``GatewayEventParserContract``: fixture ``parser``; hooks ``event_body(spec)``,
+  ``ignored_event_body()`` and ``signed(body)``; attribute ``gateway_name``.
+- ``UnitOfWorkContract``: fixture ``new_uow``, a callable returning a fresh ``UnitOfWork``
+  over an empty store; each call a new unit over the same store.
+- ``PasswordHasherContract``: fixture ``hasher``.
+- ``EventSinkContract``: fixture ``sink``; hook ``recorded(sink)``.
 """
 
-from commerce_core.testing.contracts.payment_gateway import PaymentGatewayContract
+from commerce_core.testing.contracts.event_parser import EventSpec, GatewayEventParserContract
+from commerce_core.testing.contracts.event_sink import EventSinkContract
+from commerce_core.testing.contracts.password_hasher import PasswordHasherContract
+from commerce_core.testing.contracts.payment_gateway import PaymentGatewayContract, PaymentScenario
 from commerce_core.testing.contracts.unit_of_work import UnitOfWorkContract
 
-__all__ = ["PaymentGatewayContract", "UnitOfWorkContract"]
+__all__ = [
+    "EventSinkContract",
+    "EventSpec",
+    "GatewayEventParserContract",
+    "PasswordHasherContract",
+    "PaymentGatewayContract",
+    "PaymentScenario",
+    "UnitOfWorkContract",
+]

@@ -15,12 +15,17 @@ E = TypeVar("E", bound=BaseException)
 
 
 def raises(error: type[E], call: Callable[[], object]) -> E:
-    """Call ``call``; return the ``error`` it raised, or fail the test if it raised none."""
+    """Call ``call``; return the ``error`` it raised. It raising nothing, or anything else (a
+    ``GatewayError`` where ``GatewayUnavailable`` was due), fails the test with the reason."""
     try:
         call()
     except error as exc:
         return exc
-    raise AssertionError(f"expected {error.__name__}")
+    except Exception as other:
+        raise AssertionError(
+            f"expected {error.__name__}, got {type(other).__name__}: {other}"
+        ) from other
+    raise AssertionError(f"expected {error.__name__}, nothing was raised")
 
 
 def new_key() -> str:

@@ -1,149 +1,311 @@
-"""``PaymentGatewayContract``: what every ``PaymentGateway`` does."""
+"""``PaymentGatewayContract``: what every ``PaymentGateway`` does, in the shop's terms.
+
+The suite speaks of scenarios - a card that succeeds, one that declines, one that needs the
+buyer's action, a payment method the gateway does not know, the gateway out of reach - never of
+one provider's test card ids, decline codes or currencies. An adapter's test maps each scenario
+to its provider's own test instruments::
+
+    class TestMyGateway(PaymentGatewayContract):
+        amount = Money(4200, "EUR")  # any amount its sandbox accepts
+
+        @pytest.fixture
+        def gateway(self) -> MyGateway:
+            return MyGateway(base_url=local_fake.url, ...)
+
+        def payment_method(self, scenario: PaymentScenario) -> str:
+            return {PaymentScenario.SUCCEEDS: "tok_ok", ...}[scenario]
+
+        @contextmanager
+        def outage(self, gateway: MyGateway) -> Iterator[None]:
+            local_fake.answer_every_request_with(503)  # or a timeout, a refused connection
+            try:
+                yield
+            finally:
+                local_fake.recover()
+
+Each test tells, in its name, a promise the core builds on; several exist because a
+deliberately broken adapter passed an earlier, weaker suite (an outage reported as a refusal,
+an unknown payment method reported as a decline, a confirm that ignored its idempotency key).
+"""
 
 from __future__ import annotations
 
-from commerce_core.domain.ids import new_id
-from commerce_core.domain.money import Money
-from commerce_core.domain.payments import GatewayRefundStatus, IntentStatus
-from commerce_core.errors import GatewayError
-from commerce_core.ports import PaymentGateway
-from commerce_core.testing.contracts._support import new_key as _key
-from commerce_core.testing.contracts._support import raises as _raises
+import enum
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
-__all__ = ["PaymentGatewayContract"]
+from commerce_core.domain.ids import new_id
+from commerce_core.domain.money import Money, exponent_of
+from commerce_core.domain.payments import GatewayRefundStatus, IntentStatus, PaymentIntent
+from commerce_core.errors import GatewayError, GatewayUnavailable, InvalidInput
+from commerce_core.ports import PaymentGateway
+from commerce_core.testing.contracts._support import new_key, raises
+
+__all__ = ["PaymentGatewayContract", "PaymentScenario"]
+
+
+class PaymentScenario(enum.Enum):
+    SUCCEEDS = "a payment method that succeeds"
+    DECLINES = "a card that the issuer declines"
+    NEEDS_ACTION = "a payment that needs the buyer's action (3-D Secure, approval)"
+    UNKNOWN_METHOD = "a payment method the gateway does not know"
+
+
+def _refused(call: Callable[[], object]) -> GatewayError:
+    """A definitive refusal: ``GatewayError``, and not the "try again" of an outage."""
+    error = raises(GatewayError, call)
+    assert not isinstance(error, GatewayUnavailable), (
+        f"a definitive refusal was reported as an outage: {error!r}"
+    )
+    return error
 
 
 class PaymentGatewayContract:
-    """Every ``PaymentGateway`` behaves like this."""
+    """Every ``PaymentGateway`` behaves like this. Subclasses provide the fixture ``gateway``,
+    ``payment_method(scenario)`` and ``outage(gateway)``, and may set ``amount``."""
 
-    amount = Money(4200, "USD")
+    amount = Money(4200, "EUR")
 
-    def _intent(self, gateway: PaymentGateway) -> str:
-        intent = gateway.create_intent(
-            amount=self.amount, order_id=new_id("ord"), idempotency_key=_key()
+    # -- what an adapter's test provides ---------------------------------------------------
+
+    def payment_method(self, scenario: PaymentScenario) -> str:
+        """The provider's test instrument for ``scenario``."""
+        raise NotImplementedError("map each PaymentScenario to a test payment method")
+
+    def outage(self, gateway: PaymentGateway) -> AbstractContextManager[None]:
+        """Within the block, every call finds the provider out of reach (refused connection,
+        timeout, 5xx, 429): whatever the adapter's transport sees when the provider is down."""
+        raise NotImplementedError("simulate the provider being out of reach")
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @property
+    def _part(self) -> Money:
+        """About a third of ``amount``, a multiple of 10 minor units for three-decimal
+        currencies (card networks want their last digit 0)."""
+        step = 10 if exponent_of(self.amount.currency) == 3 else 1
+        return Money(max(step, self.amount.amount // 3 // step * step), self.amount.currency)
+
+    def _intent(self, gateway: PaymentGateway) -> PaymentIntent:
+        return gateway.create_intent(
+            amount=self.amount, order_id=new_id("ord"), idempotency_key=new_key()
+        )
+
+    def _confirm(
+        self,
+        gateway: PaymentGateway,
+        intent_id: str,
+        scenario: PaymentScenario,
+        key: str | None = None,
+    ) -> PaymentIntent:
+        return gateway.confirm_intent(
+            intent_id,
+            payment_method=self.payment_method(scenario),
+            idempotency_key=key or new_key(),
+        )
+
+    def _captured(self, gateway: PaymentGateway) -> str:
+        intent = self._intent(gateway)
+        assert self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS).status is (
+            IntentStatus.SUCCEEDED
         )
         return intent.id
 
-    def test_created_intent_awaits_a_payment_method_for_the_amount(
+    # -- creating ---------------------------------------------------------------------------
+
+    def test_the_gateway_has_a_stable_name(self, gateway: PaymentGateway) -> None:
+        assert isinstance(gateway.name, str)
+        assert gateway.name
+        assert gateway.name == gateway.name
+
+    def test_a_new_intent_awaits_a_payment_method_for_its_amount(
         self, gateway: PaymentGateway
     ) -> None:
-        intent = gateway.create_intent(amount=self.amount, order_id="ord_1", idempotency_key=_key())
+        intent = self._intent(gateway)
+        assert intent.id
         assert intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD
         assert intent.amount == self.amount
-        assert intent.client_secret
         assert not intent.declined
+        assert intent.action is None
 
-    def test_create_with_the_same_key_returns_the_same_intent(
+    def test_creating_again_with_the_same_key_gives_the_same_intent(
         self, gateway: PaymentGateway
     ) -> None:
-        key = _key()
-        first = gateway.create_intent(amount=self.amount, order_id="ord_1", idempotency_key=key)
-        again = gateway.create_intent(amount=self.amount, order_id="ord_1", idempotency_key=key)
+        key, order_id = new_key(), new_id("ord")
+        first = gateway.create_intent(amount=self.amount, order_id=order_id, idempotency_key=key)
+        again = gateway.create_intent(amount=self.amount, order_id=order_id, idempotency_key=key)
         assert again.id == first.id
 
-    def test_confirm_with_a_good_card_succeeds(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        result = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_visa", idempotency_key=_key()
-        )
+    def test_creating_with_another_key_gives_another_intent(self, gateway: PaymentGateway) -> None:
+        assert self._intent(gateway).id != self._intent(gateway).id
+
+    # -- confirming -------------------------------------------------------------------------
+
+    def test_a_payment_method_that_succeeds_captures_the_amount(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent = self._intent(gateway)
+        result = self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS)
+        assert result.id == intent.id
         assert result.status is IntentStatus.SUCCEEDED
         assert result.amount == self.amount
+        assert not result.declined
 
-    def test_confirming_a_succeeded_intent_again_is_success_not_error(
+    def test_confirming_a_captured_intent_again_answers_it_captured(
         self, gateway: PaymentGateway
     ) -> None:
-        intent_id = self._intent(gateway)
-        gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key=_key())
-        again = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_visa", idempotency_key=_key()
-        )
+        intent_id = self._captured(gateway)
+        again = self._confirm(gateway, intent_id, PaymentScenario.SUCCEEDS)
         assert again.status is IntentStatus.SUCCEEDED
 
-    def test_confirm_with_the_same_key_returns_the_first_answer(
+    def test_a_declined_card_is_an_answer_not_an_error(self, gateway: PaymentGateway) -> None:
+        intent = self._intent(gateway)
+        result = self._confirm(gateway, intent.id, PaymentScenario.DECLINES)
+        assert result.declined
+        assert result.decline_code
+        assert result.status is IntentStatus.REQUIRES_PAYMENT_METHOD
+
+    def test_a_payment_needing_the_buyers_action_says_what_the_buyer_must_do(
         self, gateway: PaymentGateway
     ) -> None:
-        intent_id = self._intent(gateway)
-        key = _key()
-        first = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_chargeDeclined", idempotency_key=key
-        )
-        again = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_chargeDeclined", idempotency_key=key
-        )
+        intent = self._intent(gateway)
+        result = self._confirm(gateway, intent.id, PaymentScenario.NEEDS_ACTION)
+        assert result.status is IntentStatus.REQUIRES_ACTION
+        assert result.action is not None
+        assert result.action.client_secret or result.action.redirect_url
+        assert not result.declined
+
+    def test_a_repeated_confirm_answers_the_first_answer_without_acting_again(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent = self._intent(gateway)
+        key = new_key()
+        first = self._confirm(gateway, intent.id, PaymentScenario.DECLINES, key)
+        assert first.declined
+        paid = self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS)
+        assert paid.status is IntentStatus.SUCCEEDED
+        # The same request under the same key: the stored first answer, not a new attempt
+        # (which would now answer "captured").
+        again = self._confirm(gateway, intent.id, PaymentScenario.DECLINES, key)
         assert (again.status, again.decline_code) == (first.status, first.decline_code)
 
-    def test_a_declined_card_is_an_answer_not_an_error(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        result = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_chargeDeclined", idempotency_key=_key()
-        )
-        assert result.declined
-        assert result.decline_code == "card_declined"
-
-    def test_a_3ds_card_requires_action(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        result = gateway.confirm_intent(
-            intent_id, payment_method="pm_card_threeDSecure2Required", idempotency_key=_key()
-        )
-        assert result.status is IntentStatus.REQUIRES_ACTION
-        assert result.client_secret
-
-    def test_a_canceled_intent_cannot_be_confirmed(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        assert (
-            gateway.cancel_intent(intent_id, idempotency_key=_key()).status is IntentStatus.CANCELED
-        )
-        _raises(
-            GatewayError,
-            lambda: gateway.confirm_intent(
-                intent_id, payment_method="pm_card_visa", idempotency_key=_key()
-            ),
-        )
-
-    def test_cancelling_a_succeeded_intent_reports_it_succeeded(
+    def test_an_unknown_payment_method_is_invalid_input_and_attempts_nothing(
         self, gateway: PaymentGateway
     ) -> None:
-        intent_id = self._intent(gateway)
-        gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key=_key())
-        assert (
-            gateway.cancel_intent(intent_id, idempotency_key=_key()).status
-            is IntentStatus.SUCCEEDED
+        intent = self._intent(gateway)
+        error = raises(
+            InvalidInput,
+            lambda: self._confirm(gateway, intent.id, PaymentScenario.UNKNOWN_METHOD),
         )
+        assert [e.field for e in error.errors] == ["payment_method"]
+        # Nothing was declined or canceled: the buyer can still pay with a good method.
+        paid = self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS)
+        assert paid.status is IntentStatus.SUCCEEDED
 
-    def test_partial_refunds_up_to_the_captured_amount(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key=_key())
-        first = gateway.refund(intent_id, amount=Money(1200, "USD"), idempotency_key=_key())
+    def test_a_canceled_intent_cannot_be_confirmed(self, gateway: PaymentGateway) -> None:
+        intent = self._intent(gateway)
+        canceled = gateway.cancel_intent(intent.id, idempotency_key=new_key())
+        assert canceled.status is IntentStatus.CANCELED
+        _refused(lambda: self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS))
+
+    def test_an_unknown_intent_is_refused(self, gateway: PaymentGateway) -> None:
+        missing = f"{self._intent(gateway).id}x"
+        _refused(lambda: self._confirm(gateway, missing, PaymentScenario.SUCCEEDS))
+
+    # -- cancelling -------------------------------------------------------------------------
+
+    def test_cancelling_a_captured_intent_answers_it_captured(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent_id = self._captured(gateway)
+        answer = gateway.cancel_intent(intent_id, idempotency_key=new_key())
+        assert answer.status is IntentStatus.SUCCEEDED
+
+    def test_cancelling_twice_answers_canceled(self, gateway: PaymentGateway) -> None:
+        intent = self._intent(gateway)
+        gateway.cancel_intent(intent.id, idempotency_key=new_key())
+        again = gateway.cancel_intent(intent.id, idempotency_key=new_key())
+        assert again.status is IntentStatus.CANCELED
+
+    # -- refunding --------------------------------------------------------------------------
+
+    def test_partial_refunds_up_to_the_captured_amount_then_a_refusal(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent_id = self._captured(gateway)
+        part, rest = self._part, self.amount - self._part
+        first = gateway.refund(intent_id, amount=part, idempotency_key=new_key())
         assert first.status is GatewayRefundStatus.SUCCEEDED
-        assert first.amount == Money(1200, "USD")
-        rest = gateway.refund(intent_id, amount=Money(3000, "USD"), idempotency_key=_key())
-        assert rest.id != first.id
-        _raises(
-            GatewayError,
-            lambda: gateway.refund(intent_id, amount=Money(1, "USD"), idempotency_key=_key()),
-        )
+        assert first.amount == part
+        assert first.intent_id == intent_id
+        second = gateway.refund(intent_id, amount=rest, idempotency_key=new_key())
+        assert second.id != first.id
+        one = Money(10 if exponent_of(part.currency) == 3 else 1, part.currency)
+        _refused(lambda: gateway.refund(intent_id, amount=one, idempotency_key=new_key()))
 
-    def test_refund_with_the_same_key_refunds_once(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key=_key())
-        key = _key()
-        first = gateway.refund(intent_id, amount=Money(4000, "USD"), idempotency_key=key)
-        again = gateway.refund(intent_id, amount=Money(4000, "USD"), idempotency_key=key)
+    def test_a_repeated_refund_refunds_once(self, gateway: PaymentGateway) -> None:
+        intent_id = self._captured(gateway)
+        key, rest = new_key(), self.amount - self._part
+        first = gateway.refund(intent_id, amount=rest, idempotency_key=key)
+        again = gateway.refund(intent_id, amount=rest, idempotency_key=key)
         assert again.id == first.id
-        # Only 200 remain: had the retry refunded again, this would have failed already above.
-        assert gateway.refund(intent_id, amount=Money(200, "USD"), idempotency_key=_key()).id
+        # What remains is exactly the part: had the retry refunded again, this would fail.
+        assert gateway.refund(intent_id, amount=self._part, idempotency_key=new_key()).id
 
-    def test_refund_before_capture_is_refused(self, gateway: PaymentGateway) -> None:
-        intent_id = self._intent(gateway)
-        _raises(
-            GatewayError,
-            lambda: gateway.refund(intent_id, amount=Money(100, "USD"), idempotency_key=_key()),
+    def test_a_refund_before_capture_is_refused(self, gateway: PaymentGateway) -> None:
+        intent = self._intent(gateway)
+        _refused(lambda: gateway.refund(intent.id, amount=self._part, idempotency_key=new_key()))
+
+    # -- the provider out of reach ------------------------------------------------------------
+
+    def test_an_outage_while_creating_is_unavailability_and_a_retry_works(
+        self, gateway: PaymentGateway
+    ) -> None:
+        key, order_id = new_key(), new_id("ord")
+        with self.outage(gateway):
+            raises(
+                GatewayUnavailable,
+                lambda: gateway.create_intent(
+                    amount=self.amount, order_id=order_id, idempotency_key=key
+                ),
+            )
+        intent = gateway.create_intent(amount=self.amount, order_id=order_id, idempotency_key=key)
+        assert intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD
+
+    def test_an_outage_while_confirming_is_unavailability_never_a_decline(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent, key = self._intent(gateway), new_key()
+        with self.outage(gateway):
+            raises(
+                GatewayUnavailable,
+                lambda: self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS, key),
+            )
+        paid = self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS, key)
+        assert paid.status is IntentStatus.SUCCEEDED
+
+    def test_an_outage_while_cancelling_is_unavailability_and_a_retry_works(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent = self._intent(gateway)
+        with self.outage(gateway):
+            raises(
+                GatewayUnavailable,
+                lambda: gateway.cancel_intent(intent.id, idempotency_key=new_key()),
+            )
+        assert gateway.cancel_intent(intent.id, idempotency_key=new_key()).status is (
+            IntentStatus.CANCELED
         )
 
-    def test_unknown_intent_is_refused(self, gateway: PaymentGateway) -> None:
-        _raises(
-            GatewayError,
-            lambda: gateway.confirm_intent(
-                "pi_does_not_exist", payment_method="pm_card_visa", idempotency_key=_key()
-            ),
-        )
+    def test_an_outage_while_refunding_is_unavailability_and_the_retry_refunds_once(
+        self, gateway: PaymentGateway
+    ) -> None:
+        intent_id, key = self._captured(gateway), new_key()
+        with self.outage(gateway):
+            raises(
+                GatewayUnavailable,
+                lambda: gateway.refund(intent_id, amount=self.amount, idempotency_key=key),
+            )
+        refund = gateway.refund(intent_id, amount=self.amount, idempotency_key=key)
+        assert refund.amount == self.amount
+        assert gateway.refund(intent_id, amount=self.amount, idempotency_key=key).id == refund.id
