@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import attrs
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -26,6 +27,7 @@ from commerce_core import (
     CartItem,
     ConfirmOrder,
     CreateCheckoutIntent,
+    EventKind,
     GatewayError,
     GatewayRegistry,
     IdempotencyRequestInProgress,
@@ -36,12 +38,15 @@ from commerce_core import (
     OutOfStock,
     RefundExceedsCaptured,
     RefundOrder,
+    RefundStatus,
     Result,
     StockState,
     SystemClock,
     confirm_order,
     create_checkout_intent,
+    handle_gateway_event,
     new_id,
+    reconcile_payments,
     refund_order,
     release_expired_holds,
     verify_chain,
@@ -286,3 +291,41 @@ def test_concurrent_audit_appends_never_fork_the_chain(any_engine: Engine) -> No
         chain = list(uow.audit.all())
     assert len(chain) == 20
     assert verify_chain(chain) == (True, None)
+
+
+def test_a_capture_owed_back_is_refunded_once_whoever_gets_there(any_engine: Engine) -> None:
+    """The failure webhook could not cancel the intent; the stock sold; a late capture arrives
+    twice (two event ids) while reconciliation runs on several hosts: one refund, recorded once."""
+    shop = Shop(any_engine)
+    lamp = shop.add_product(stock=1)
+    intent_id = shop.checkout("usr_ann", (lamp, 1))
+    shop.gateway.confirm_intent(
+        intent_id, payment_method="pm_card_chargeDeclined", idempotency_key="tab-1"
+    )
+    (failed,) = shop.gateway.take_events()
+    shop.gateway.fail_next(1)  # the cancel after the failure does not get through
+    handle_gateway_event(failed, **shop.ports())
+    shop.checkout("usr_ben", (lamp, 1))
+    shop.gateway.confirm_intent(intent_id, payment_method="pm_card_visa", idempotency_key="tab-2")
+    (succeeded,) = [e for e in shop.gateway.take_events() if e.kind is EventKind.PAYMENT_SUCCEEDED]
+    shop.gateway.fail_next(1)  # and neither does the refund the late capture now owes
+    handle_gateway_event(succeeded, **shop.ports())
+    (owed,) = [o for o in shop.orders() if o.intent_id == intent_id]
+    assert owed.status is OrderStatus.NEEDS_REFUND
+    again = attrs.evolve(succeeded, id="evt_redelivered_under_another_id")
+
+    def work(i: int) -> object:
+        if i < 2:
+            return handle_gateway_event((succeeded, again)[i], **shop.ports())
+        return reconcile_payments(**shop.ports())
+
+    outcomes = race(8, work)
+
+    assert _errors(outcomes) == []
+    (order,) = [o for o in shop.orders() if o.intent_id == intent_id]
+    assert order.status is OrderStatus.CANCELLED
+    assert order.captured == order.refunded == Money(1500, "USD")
+    assert [r.status for r in order.refunds] == [RefundStatus.SUCCEEDED]
+    assert shop.gateway.intents[intent_id].amount_refunded == 1500
+    assert len(shop.gateway.refunds) == 1
+    assert shop.stock(lamp) == 0  # Ben's hold untouched

@@ -39,6 +39,19 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(app_env="test", database_url=f"sqlite:///{tmp_path / 'shop.db'}")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings_on_both_databases(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Settings]:
+    """For a module to run the webapp fixtures on either database, by overriding ``settings``
+    with this one."""
+    if request.param == "sqlite":
+        yield Settings(app_env="test", database_url=f"sqlite:///{tmp_path / 'shop.db'}")
+        return
+    request.getfixturevalue("pg_engine")  # an emptied, migrated database
+    yield Settings(app_env="test", database_url=request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
 def container(settings: Settings) -> Iterator[Container]:
     migrate_database(settings)

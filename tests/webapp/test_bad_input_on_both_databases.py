@@ -4,9 +4,7 @@ hold-expiry job run from the command line gives held stock back on either databa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -25,14 +23,10 @@ HUGE = 10**30
 NOT_AN_OBJECT: list[Any] = [None, [], ["a"], "text", 1, 1.5, True]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+@pytest.fixture
+def settings(settings_on_both_databases: Settings) -> Settings:
     """The webapp fixtures (``container``, ``app``, ``catalog`` ...) on either database."""
-    if request.param == "sqlite":
-        yield Settings(app_env="test", database_url=f"sqlite:///{tmp_path / 'shop.db'}")
-        return
-    request.getfixturevalue("pg_engine")  # an emptied, migrated database
-    yield Settings(app_env="test", database_url=request.getfixturevalue("pg_url"))
+    return settings_on_both_databases
 
 
 def _bad_carts(mug: str) -> list[Any]:

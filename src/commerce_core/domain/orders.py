@@ -222,6 +222,7 @@ class Order:
         self.captured = amount
         self.paid_at = now
         self.failure_code = None
+        self.intent_to_cancel = False  # captured: there is nothing left to cancel
         self.updated_at = now
         return True
 
@@ -237,6 +238,7 @@ class Order:
             raise IllegalTransition(f"cannot record a capture of {amount} on order {self.id}")
         self.status = OrderStatus.NEEDS_REFUND
         self.captured = amount
+        self.intent_to_cancel = False  # captured: there is nothing left to cancel
         self.updated_at = now
         refund = Refund(
             id=refund_id,
