@@ -3,6 +3,8 @@
 ``create_app()`` reads the settings from the environment and wires the real adapters;
 tests pass their own ``Settings`` and, when they want in-memory fakes, their own ``Container``.
 Nothing is created at import time, so any number of independent apps can live in one process.
+Process-wide set-up (logging, Sentry) is not the app's to do: the process that serves it does
+that once (``webapp.server``, ``webapp.cli``, via ``bootstrap.configure_process``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.api import register_blueprints
-from webapp.bootstrap import Container, build_container, configure_process
+from webapp.bootstrap import Container, build_container
 from webapp.catalog_cache import CATALOG_CACHE_KEY, CatalogCache
 from webapp.config import Settings
 from webapp.csrf import CSRF_HEADER, check_csrf
@@ -29,7 +31,6 @@ MAX_BODY_BYTES = 64 * 1024
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    configure_process(settings)
     app = Flask("webapp")
     secure = settings.is_production
     app.config.update(
@@ -37,14 +38,14 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         TESTING=settings.app_env == "test",
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         # Our own `session` cookie holds the server-side session; Flask's signed cookie session
-        # (used only by Flask-WTF for future HTML forms) must never overwrite it.
+        # (only Flask-WTF's, for HTML forms, of which there are none yet) must never overwrite it.
         SESSION_COOKIE_NAME="__Host-flask" if secure else "flask",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_SAMESITE="Strict",
         # Flask-WTF: CSRFProtect is not enabled on the JSON API (webapp.csrf checks it, bound
-        # to our server-side session); the HTML forms of a later milestone will enable it,
-        # exempting the API blueprints, and accept the same header the API uses.
+        # to our server-side session). HTML forms, once there are some, enable it with the API
+        # blueprints exempt, accepting the same header the API uses.
         WTF_CSRF_HEADERS=[CSRF_HEADER, "X-CSRFToken"],
         WTF_CSRF_SSL_STRICT=True,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),

@@ -32,7 +32,8 @@ DEV_WEBHOOK_SECRET = "whsec_dev_insecure_webhook_secret_for_the_fake_gateway"  #
 APP_ENVS = ("development", "production", "test")
 AVAILABLE_GATEWAYS = ("fake",)
 LATER_GATEWAYS = ("stripe", "paypal", "razorpay")
-# Storages of the `limits` library that support the moving-window strategy we will use.
+# Storages of the `limits` library that support the moving-window strategy. Read and validated
+# only: nothing limits request rates yet.
 RATE_LIMIT_SCHEMES = (
     "memory",
     "redis",

@@ -8,8 +8,8 @@ or one minted for another session, is refused. Both comparisons are constant-tim
 
 Flask-WTF's global ``CSRFProtect`` is deliberately not enabled on the JSON API: it binds its
 tokens to Flask's signed cookie session, a second session beside our server-side one, and two
-checks on one request would only disagree. Its settings are configured (see ``webapp.app``) so
-that the HTML forms of a later milestone, which will use it, accept the same header.
+checks on one request would only disagree. Its settings are configured (see ``webapp.app``) to
+accept the same header, for HTML forms; there are none yet.
 """
 
 from __future__ import annotations

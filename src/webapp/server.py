@@ -10,7 +10,12 @@ from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 # Imported in the gunicorn master, before the fork: workers start with every module loaded
 # (shared copy-on-write) and boot in milliseconds. No app, engine or connection exists yet.
 from webapp.app import create_app
-from webapp.bootstrap import build_container, preload_database_driver, start_background_work
+from webapp.bootstrap import (
+    build_container,
+    configure_process,
+    preload_database_driver,
+    start_background_work,
+)
 from webapp.config import Settings
 
 __all__ = ["CommerceServer", "server_options"]
@@ -49,6 +54,8 @@ class CommerceServer(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(name, value)
 
     def load(self) -> Flask:
+        # In the worker, after gunicorn set up its own loggers: ours take them over.
+        configure_process(self._settings)
         container = build_container(self._settings)
         start_background_work(container)
         return create_app(self._settings, container=container)

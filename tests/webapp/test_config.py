@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import attrs
 import pytest
+import structlog
 from flask import request
 
 from webapp.app import create_app
@@ -111,3 +113,15 @@ def test_trusted_proxies_take_the_client_address_from_the_right_of_x_forwarded_f
     response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
 
     assert response.get_data(as_text=True) == "203.0.113.7"
+
+
+def test_creating_an_app_leaves_process_wide_logging_alone(
+    settings: Settings, container: Container
+) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    structlog_config = structlog.get_config()
+    for _ in range(3):
+        create_app(settings, container=container)
+    assert (root.handlers, root.level) == (handlers, level)
+    assert structlog.get_config() == structlog_config

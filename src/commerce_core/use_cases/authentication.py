@@ -2,7 +2,7 @@
 
 Unknown email, wrong password and disabled account fail alike, and do the same work: for an
 unknown email a dummy hash is verified, so response time does not tell which emails exist.
-(Lockout and rate limits wrap these use cases; they live in their own policy.)
+Not built yet: lockout and rate limits. Nothing here limits how often anyone may try.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The JSON API, one blueprint per area of the shop.
 
 Views parse input, call one use case with the request's ports and render its result; no SQL,
-no gateway call and no business rule lives here. Later milestones (storefront pages, admin
-lists, refresh tokens) add blueprints to ``BLUEPRINTS``.
+no gateway call and no business rule lives here.
 """
 
 from __future__ import annotations
