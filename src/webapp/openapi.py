@@ -180,7 +180,10 @@ _SHOP_PATHS: dict[str, Any] = {
                 "400": problem("idempotency_key_required, malformed_json"),
                 "402": problem("payment_declined (decline_code, order_id)"),
                 "404": problem("not_found"),
-                "409": problem("order_not_payable, payment_canceled, idempotency_in_progress"),
+                "409": problem(
+                    "order_not_payable, payment_canceled, idempotency_in_progress, "
+                    "payment_not_completed (taken after the order ended: refunded; has order)"
+                ),
                 "422": problem("validation_error, idempotency_key_reused", "ValidationProblem"),
                 **AUTHENTICATED,
                 "403": problem("csrf_failed"),
@@ -188,7 +191,7 @@ _SHOP_PATHS: dict[str, Any] = {
                 "415": COMMON["415"],
                 "500": COMMON["500"],
                 "502": problem("payment_gateway_error"),
-                "503": problem("payment_gateway_unavailable"),
+                "503": problem("payment_gateway_unavailable, payment_gateway_not_configured"),
             },
         }
     },

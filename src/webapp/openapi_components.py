@@ -154,7 +154,10 @@ SCHEMAS: dict[str, Any] = {
                 "refunded",
                 "payment_failed",
                 "cancelled",
-            ]
+                "needs_refund",
+            ],
+            "description": "needs_refund: the gateway took the money after the order had ended "
+            "and its stock was gone; the shop is refunding it (then cancelled)",
         },
         items={
             "type": "array",
@@ -186,7 +189,10 @@ SCHEMAS: dict[str, Any] = {
         ["order_id", "intent_id", "client_secret", "amount", "status"],
         order_id=STRING,
         intent_id=STRING,
-        client_secret=STRING,
+        client_secret={
+            **NULLABLE_STRING,
+            "description": "for the gateway's client SDK (Stripe.js); null if it has none",
+        },
         amount=ref("Money"),
         status=STRING,
         hold_expires_at=TIMESTAMP,
@@ -194,7 +200,23 @@ SCHEMAS: dict[str, Any] = {
     "PendingPayment": object_schema(
         ["status", "order"],
         status={"enum": ["requires_action", "processing"]},
-        client_secret={"type": "string", "description": "for requires_action (3-D Secure)"},
+        client_secret={
+            **NULLABLE_STRING,
+            "description": "for requires_action: finish it in the gateway's client SDK",
+        },
+        next_action={
+            "oneOf": [
+                object_schema(
+                    [],
+                    client_secret=NULLABLE_STRING,
+                    redirect_url={
+                        **NULLABLE_STRING,
+                        "description": "or send the buyer here (approval, 3-D Secure page)",
+                    },
+                ),
+                {"type": "null"},
+            ]
+        },
         order=ref("Order"),
     ),
     "RefundResult": object_schema(["refund", "order"], refund=ref("Refund"), order=ref("Order")),
