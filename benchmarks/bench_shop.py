@@ -30,9 +30,7 @@ STARTUP_TIMEOUT_S = 60
 def add_benchmark_products(database_url: str) -> list[str]:
     """Add products with huge stock through the app's own use case; returns their ids."""
     from adapters.sql import SqlUnitOfWork, make_engine
-    from commerce_core.clock import SystemClock
-    from commerce_core.domain.money import Money
-    from commerce_core.use_cases.queries import NewProduct, stock_catalog
+    from commerce_core import Money, NewProduct, SystemClock, stock_catalog
 
     currency = _demo_currency()
     products = [

@@ -174,11 +174,12 @@ def main() -> None:
 
 def _profile(url: str, args: argparse.Namespace, say: Callable[[str], None]) -> None:
     from webapp.app import create_app
-    from webapp.bootstrap import migrate_database
+    from webapp.bootstrap import configure_process, migrate_database
     from webapp.config import Settings
     from webapp.request_ports import CONTAINER_KEY
 
     settings = Settings(database_url=url)
+    configure_process(settings)  # as the serving process does: logging costs its share
     migrate_database(settings)
     product_id = add_benchmark_products(url)[0]
     app = create_app(settings)
