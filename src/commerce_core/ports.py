@@ -33,6 +33,7 @@ __all__ = [
     "AccountPorts",
     "AuditLog",
     "Clock",
+    "EventBuffer",
     "EventOutbox",
     "EventSink",
     "GatewayEventParser",
@@ -332,6 +333,32 @@ class UnitOfWork(Protocol):
     def collect_new_events(self) -> list[DomainEvent]:
         """The events of committed transactions not collected before, in announcement order."""
         ...
+
+
+class EventBuffer:
+    """The announce-until-commit bookkeeping every ``UnitOfWork`` needs, for implementations to
+    use: ``announce`` (a durable event also goes to ``outbox``), ``committed`` at commit,
+    ``dropped`` at rollback or at the end of a block, ``collect``."""
+
+    def __init__(self) -> None:
+        self._announced: list[DomainEvent] = []
+        self._committed: list[DomainEvent] = []
+
+    def announce(self, event: DomainEvent, outbox: EventOutbox) -> None:
+        if event.durable:
+            outbox.add(event)
+        self._announced.append(event)
+
+    def committed(self) -> None:
+        self._committed.extend(self._announced)
+        self._announced = []
+
+    def dropped(self) -> None:
+        self._announced = []
+
+    def collect(self) -> list[DomainEvent]:
+        collected, self._committed = self._committed, []
+        return collected
 
 
 class PaymentPorts(TypedDict):

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from commerce_core.testing import FakeGateway
 from commerce_core.testing.contracts import PaymentScenario
 
 SIMULATED_METHODS = {
@@ -18,3 +22,15 @@ class SimulatedGatewayScenarios:
 
     def payment_method(self, scenario: PaymentScenario) -> str:
         return SIMULATED_METHODS[scenario]
+
+
+class FakeGatewayOutage:
+    """``outage`` for a ``PaymentGatewayContract`` over the in-memory ``FakeGateway``."""
+
+    @contextmanager
+    def outage(self, gateway: FakeGateway) -> Iterator[None]:
+        gateway.fail_next(1_000_000)
+        try:
+            yield
+        finally:
+            gateway.fail_next(0)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 
 import pytest
 
@@ -24,21 +23,13 @@ from commerce_core.testing.contracts import (
     PaymentGatewayContract,
     UnitOfWorkContract,
 )
-from tests.support.simulated_scenarios import SimulatedGatewayScenarios
+from tests.support.simulated_scenarios import FakeGatewayOutage, SimulatedGatewayScenarios
 
 
-class TestFakeGateway(SimulatedGatewayScenarios, PaymentGatewayContract):
+class TestFakeGateway(SimulatedGatewayScenarios, FakeGatewayOutage, PaymentGatewayContract):
     @pytest.fixture
     def gateway(self) -> FakeGateway:
         return FakeGateway()
-
-    @contextmanager
-    def outage(self, gateway: FakeGateway) -> Iterator[None]:  # type: ignore[override]
-        gateway.fail_next(1_000_000)
-        try:
-            yield
-        finally:
-            gateway.fail_next(0)
 
 
 class TestFakeGatewayEvents(GatewayEventParserContract):

@@ -4,8 +4,7 @@ contract as it stood before, written in Stripe's test ids.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 
@@ -13,7 +12,7 @@ from commerce_core import GatewayError, GatewayUnavailable, IntentStatus, Money,
 from commerce_core.simulated_gateway import DECLINES, SUCCEEDING_METHODS, THREE_DS_METHODS
 from commerce_core.testing import FakeGateway
 from commerce_core.testing.contracts import PaymentGatewayContract
-from tests.support.simulated_scenarios import SimulatedGatewayScenarios
+from tests.support.simulated_scenarios import FakeGatewayOutage, SimulatedGatewayScenarios
 
 
 class OutageReportedAsRefusal(FakeGateway):
@@ -60,14 +59,8 @@ class ConfirmIgnoringItsKey(FakeGateway):
         )
 
 
-class Contract(SimulatedGatewayScenarios, PaymentGatewayContract):
-    @contextmanager
-    def outage(self, gateway: FakeGateway) -> Iterator[None]:  # type: ignore[override]
-        gateway.fail_next(1_000_000)
-        try:
-            yield
-        finally:
-            gateway.fail_next(0)
+class Contract(SimulatedGatewayScenarios, FakeGatewayOutage, PaymentGatewayContract):
+    """The contract over the in-memory fake gateway's instruments."""
 
 
 OUTAGE_TESTS = [

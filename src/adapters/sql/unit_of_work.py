@@ -39,6 +39,7 @@ from adapters.sql.products import SqlProductRepository
 from commerce_core import (
     AuditLog,
     DomainEvent,
+    EventBuffer,
     EventOutbox,
     IdempotencyRepository,
     OrderRepository,
@@ -81,9 +82,7 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._in_block = False
         self._release: weakref.finalize[[], SqlUnitOfWork] | None = None
-        # Events announced in the open transaction, and those of committed ones not yet collected.
-        self._announced: list[DomainEvent] = []
-        self._committed_events: list[DomainEvent] = []
+        self._events = EventBuffer()
 
     @property
     def engine(self) -> Engine:
@@ -123,7 +122,7 @@ class SqlUnitOfWork:
         if not self._in_block:  # pragma: no cover - __exit__ without __enter__
             return
         self._in_block = False
-        self._announced = []  # whatever was not committed never happened
+        self._events.dropped()  # whatever was not committed never happened
         connection = self._connection
         if connection is None:  # closed inside the block; closing rolled it back
             return
@@ -140,22 +139,18 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._open().commit()
-        self._committed_events.extend(self._announced)
-        self._announced = []
+        self._events.committed()
 
     def rollback(self) -> None:
         self._open().rollback()
-        self._announced = []
+        self._events.dropped()
 
     def announce(self, event: DomainEvent) -> None:
         self._open()
-        if event.durable:
-            self.outbox.add(event)
-        self._announced.append(event)
+        self._events.announce(event, self.outbox)
 
     def collect_new_events(self) -> list[DomainEvent]:
-        collected, self._committed_events = self._committed_events, []
-        return collected
+        return self._events.collect()
 
     def close(self) -> None:
         """Return the connection to the pool (rolling back a block still open). Idempotent; the

@@ -24,6 +24,7 @@ from commerce_core.domain.idempotency import IdempotencyRecord
 from commerce_core.domain.orders import Order, OrderStatus, StockState
 from commerce_core.domain.payments import GatewayEvent
 from commerce_core.errors import Conflict, EmailAlreadyRegistered
+from commerce_core.ports import EventBuffer
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
@@ -291,8 +292,7 @@ class InMemoryUnitOfWork:
         self.store = store or InMemoryStore()
         self._working: _Data | None = None
         self.committed = False
-        self._announced: list[DomainEvent] = []
-        self._committed_events: list[DomainEvent] = []
+        self._events = EventBuffer()
 
     def __enter__(self) -> Self:
         if self._working is not None:
@@ -321,7 +321,7 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._working = None
-        self._announced = []
+        self._events.dropped()
         self.store.lock.release()
 
     def commit(self) -> None:
@@ -330,23 +330,19 @@ class InMemoryUnitOfWork:
         self.store.data = copy.deepcopy(self._working)
         self.store.commits += 1
         self.committed = True
-        self._committed_events.extend(self._announced)
-        self._announced = []
+        self._events.committed()
 
     def rollback(self) -> None:
         # The repositories must see the fresh copy too, or later writes would land in the
         # discarded one.
         if self._working is not None:
             self._begin()
-        self._announced = []
+        self._events.dropped()
 
     def announce(self, event: DomainEvent) -> None:
         if self._working is None:
             raise RuntimeError("announce() belongs inside `with uow:`")
-        if event.durable:
-            self.outbox.add(event)
-        self._announced.append(event)
+        self._events.announce(event, self.outbox)
 
     def collect_new_events(self) -> list[DomainEvent]:
-        collected, self._committed_events = self._committed_events, []
-        return collected
+        return self._events.collect()
