@@ -93,10 +93,21 @@ class PaymentGateway(Protocol):
     ) -> PaymentIntent: ...
 
     def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+        self,
+        intent_id: str,
+        *,
+        payment_method: str | None,
+        idempotency_key: str,
+        proof: str | None = None,
     ) -> PaymentIntent:
-        """Confirm; for an intent that already succeeded, return it as it is (not an error).
-        An intent needing the buyer's action comes back ``requires_action`` with ``action``."""
+        """Confirm (and capture); for an intent that already succeeded, return it as it is.
+
+        ``payment_method`` is what the provider's client step produced for how the buyer pays
+        (a Stripe PaymentMethod id, a Razorpay payment id; ``None`` where the buyer approves at
+        the provider, as with PayPal). ``proof`` is what that step returned to vouch for it
+        (Razorpay's checkout signature): a gateway that has none ignores it, one that needs it
+        refuses a missing or wrong proof as ``InvalidInput`` on ``payment_method``. An intent
+        needing the buyer's action comes back ``requires_action`` with ``action``."""
         ...
 
     def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
@@ -104,6 +115,16 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund: ...
+
+    def get_intent(self, intent_id: str) -> PaymentIntent:
+        """The intent as the provider sees it now (reconciliation asks when a webhook may have
+        been lost). ``GatewayError`` if unknown, ``GatewayUnavailable`` if out of reach."""
+        ...
+
+    def get_refund(self, intent_id: str, refund_id: str) -> GatewayRefund:
+        """The refund ``refund_id`` of ``intent_id`` as the provider sees it now (a pending
+        refund's outcome). ``GatewayError`` if unknown, ``GatewayUnavailable`` if out of reach."""
+        ...
 
 
 class GatewayRegistry:

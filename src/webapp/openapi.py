@@ -171,7 +171,15 @@ _SHOP_PATHS: dict[str, Any] = {
             "security": SESSION_CSRF,
             "parameters": [IDEMPOTENCY_KEY],
             "requestBody": body(
-                object_schema(["intent_id"], intent_id=STRING, payment_method=NULLABLE_STRING)
+                object_schema(
+                    ["intent_id"],
+                    intent_id=STRING,
+                    payment_method=NULLABLE_STRING,
+                    payment_proof={
+                        **NULLABLE_STRING,
+                        "description": "the gateway client's proof (Razorpay's signature)",
+                    },
+                )
             ),
             "responses": {
                 "200": json_content(ref("OrderEnvelope"), "Already paid"),

@@ -60,6 +60,7 @@ class AcmePay:
         self._key = webhook_key.encode()
         self.offline = False  # the provider's servers out of reach
         self.charges: dict[str, dict[str, object]] = {}
+        self.refunds: dict[str, GatewayRefund] = {}
         self.outbox: list[tuple[bytes, dict[str, str]]] = []  # webhooks it would POST
         self._answers: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
@@ -78,7 +79,12 @@ class AcmePay:
             return self._intent(str(remember.answer))
 
     def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+        self,
+        intent_id: str,
+        *,
+        payment_method: str | None,
+        idempotency_key: str,
+        proof: str | None = None,
     ) -> PaymentIntent:
         with self._call("confirm", idempotency_key) as remember:
             if remember.answer is None:
@@ -129,9 +135,21 @@ class AcmePay:
                 remember.answer = GatewayRefund(
                     refund_id, intent_id, amount, GatewayRefundStatus.SUCCEEDED
                 )
+                self.refunds[refund_id] = remember.answer
                 self._send("refund.done", intent_id, refund=refund_id, cents=amount.amount)
             assert isinstance(remember.answer, GatewayRefund)
             return remember.answer
+
+    def get_intent(self, intent_id: str) -> PaymentIntent:
+        with self._call("look", f"{intent_id}-{secrets.token_hex(4)}"):
+            return self._intent(intent_id)
+
+    def get_refund(self, intent_id: str, refund_id: str) -> GatewayRefund:
+        with self._call("look", f"{refund_id}-{secrets.token_hex(4)}"):
+            refund = self.refunds.get(refund_id)
+            if refund is None or refund.intent_id != intent_id:
+                raise GatewayError(f"no refund {refund_id} of charge {intent_id}")
+            return refund
 
     # -- the buyer, on AcmePay's challenge page -------------------------------------------------
 

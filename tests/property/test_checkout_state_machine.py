@@ -209,7 +209,12 @@ class CrashingGateway(FakeGateway):
             raise WorkerDied
 
     def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+        self,
+        intent_id: str,
+        *,
+        payment_method: str | None,
+        idempotency_key: str,
+        proof: str | None = None,
     ) -> PaymentIntent:
         intent = super().confirm_intent(
             intent_id, payment_method=payment_method, idempotency_key=idempotency_key

@@ -31,7 +31,12 @@ class UnknownMethodReportedAsDecline(FakeGateway):
     and give its stock back for what is the client's typo, and tell the shopper "declined"."""
 
     def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+        self,
+        intent_id: str,
+        *,
+        payment_method: str | None,
+        idempotency_key: str,
+        proof: str | None = None,
     ) -> PaymentIntent:
         known = SUCCEEDING_METHODS | THREE_DS_METHODS | DECLINES.keys()
         if payment_method not in known:
@@ -49,7 +54,12 @@ class ConfirmIgnoringItsKey(FakeGateway):
         self.attempts = 0
 
     def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+        self,
+        intent_id: str,
+        *,
+        payment_method: str | None,
+        idempotency_key: str,
+        proof: str | None = None,
     ) -> PaymentIntent:
         self.attempts += 1
         return super().confirm_intent(

@@ -53,7 +53,12 @@ class ReachableOrNot:
         )
 
     def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+        self,
+        intent_id: str,
+        *,
+        payment_method: str | None,
+        idempotency_key: str,
+        proof: str | None = None,
     ) -> PaymentIntent:
         return self.inner.confirm_intent(
             intent_id, payment_method=payment_method, idempotency_key=idempotency_key
@@ -66,6 +71,12 @@ class ReachableOrNot:
     def refund(self, intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund:
         self._reach()
         return self.inner.refund(intent_id, amount=amount, idempotency_key=idempotency_key)
+
+    def get_intent(self, intent_id: str) -> PaymentIntent:
+        return self.inner.get_intent(intent_id)
+
+    def get_refund(self, intent_id: str, refund_id: str) -> GatewayRefund:
+        return self.inner.get_refund(intent_id, refund_id)
 
     def _reach(self) -> None:
         if self.down:

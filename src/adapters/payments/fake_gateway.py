@@ -118,7 +118,12 @@ class FakeStripeGateway:
             return intent.to_intent()
 
     def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+        self,
+        intent_id: str,
+        *,
+        payment_method: str | None,
+        idempotency_key: str,
+        proof: str | None = None,
     ) -> PaymentIntent:
         request = _fingerprint(intent_id, payment_method)
         with gateway_transaction(self._engine) as connection:
@@ -147,7 +152,10 @@ class FakeStripeGateway:
         with gateway_transaction(self._engine) as connection:
             first = self._claim(connection, "refund", idempotency_key, request)
             if first is not None:
-                return self._stored_refund(connection, str(first.response_ref))
+                stored = self._stored_refund(connection, str(first.response_ref))
+                if stored is None:  # pragma: no cover - written in the claim's transaction
+                    raise GatewayError("stored idempotent answer is missing")
+                return stored
             intent, created_at = self._load(connection, intent_id)
             now = self._clock.now()
             refund, events = intent.refund(amount, idempotency_key, now)
@@ -180,6 +188,13 @@ class FakeStripeGateway:
         with gateway_transaction(self._engine) as connection:
             intent, _ = self._load(connection, intent_id, lock=False)
             return intent.to_intent()
+
+    def get_refund(self, intent_id: str, refund_id: str) -> GatewayRefund:
+        with gateway_transaction(self._engine) as connection:
+            refund = self._stored_refund(connection, refund_id)
+        if refund is None or refund.intent_id != intent_id:
+            raise GatewayError(f"no refund {refund_id} of payment intent {intent_id}")
+        return refund
 
     def signed_event(
         self, event_id: str, *, timestamp: int | None = None
@@ -317,8 +332,12 @@ class FakeStripeGateway:
             )
         return intent.to_intent()
 
-    def _stored_refund(self, connection: Connection, refund_id: str) -> GatewayRefund:
-        row = connection.execute(select(refunds_table).where(refunds_table.c.id == refund_id)).one()
+    def _stored_refund(self, connection: Connection, refund_id: str) -> GatewayRefund | None:
+        row = connection.execute(
+            select(refunds_table).where(refunds_table.c.id == refund_id)
+        ).one_or_none()
+        if row is None:
+            return None
         return GatewayRefund(
             id=row.id,
             intent_id=row.intent_id,

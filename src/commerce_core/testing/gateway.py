@@ -81,7 +81,12 @@ class FakeGateway:
             return intent.to_intent()
 
     def confirm_intent(
-        self, intent_id: str, *, payment_method: str | None, idempotency_key: str
+        self,
+        intent_id: str,
+        *,
+        payment_method: str | None,
+        idempotency_key: str,
+        proof: str | None = None,
     ) -> PaymentIntent:
         with self._lock:
             self._enter("confirm_intent")
@@ -110,6 +115,19 @@ class FakeGateway:
             self.refunds[refund.id] = refund
             self._answers[("refund", idempotency_key)] = refund.id
             self._publish(events)
+            return refund.to_refund()
+
+    def get_intent(self, intent_id: str) -> PaymentIntent:
+        with self._lock:
+            self._enter("get_intent")
+            return self._intent(intent_id).to_intent()
+
+    def get_refund(self, intent_id: str, refund_id: str) -> GatewayRefund:
+        with self._lock:
+            self._enter("get_refund")
+            refund = self.refunds.get(refund_id)
+            if refund is None or refund.intent_id != intent_id:
+                raise GatewayError(f"no refund {refund_id} of payment intent {intent_id}")
             return refund.to_refund()
 
     def authenticate(self, intent_id: str, *, success: bool = True) -> PaymentIntent:

@@ -80,6 +80,9 @@ class ConfirmOrder:
     intent_id: str
     payment_method: str | None
     idempotency_key: str
+    # What the gateway's client step returned to vouch for the payment method (Razorpay's
+    # checkout signature); None for gateways that have none.
+    proof: str | None = None
 
 
 def _validated_cart(items: tuple[CartItem, ...]) -> Counter[str]:
@@ -278,6 +281,13 @@ def confirm_order(
         isinstance(command.payment_method, str) and 1 <= len(command.payment_method) <= 255
     ):
         raise InvalidInput.for_field("payment_method", "must be a payment method id")
+    if command.proof is not None and not (
+        isinstance(command.proof, str) and 1 <= len(command.proof) <= 512
+    ):
+        raise InvalidInput.for_field("payment_proof", "must be the gateway's proof")
+    request = {"intent_id": command.intent_id, "payment_method": command.payment_method}
+    if command.proof is not None:
+        request["proof"] = command.proof
     idem = IdempotentRequest(
         uow,
         clock,
@@ -285,7 +295,7 @@ def confirm_order(
         user_id=command.user_id,
         scope="confirm",
         key=command.idempotency_key,
-        request={"intent_id": command.intent_id, "payment_method": command.payment_method},
+        request=request,
     )
     replay = idem.begin()
     if replay is not None:
@@ -311,6 +321,7 @@ def confirm_order(
             command.intent_id,
             payment_method=command.payment_method,
             idempotency_key=idem.record.derived_key("confirm"),
+            proof=command.proof,
         )
     except (GatewayError, InvalidInput):
         # A payment method the gateway will not take is the client's error (422), nothing was

@@ -65,6 +65,7 @@ def confirm() -> Response:
     body = BodyReader(json_body())
     intent_id = body.text("intent_id", min_length=1, max_length=MAX_ID)
     payment_method = body.optional_text("payment_method", max_length=MAX_ID)
+    proof = body.optional_text("payment_proof", max_length=512)
     body.finish()
     result = confirm_order(
         ConfirmOrder(
@@ -72,6 +73,7 @@ def confirm() -> Response:
             intent_id=intent_id,
             payment_method=payment_method,
             idempotency_key=key,
+            proof=proof,
         ),
         **payment_ports(),
     )

@@ -13,7 +13,9 @@ collects the inherited ``test_*`` methods::
             ...
 
 - ``PaymentGatewayContract``: fixture ``gateway``; hooks ``payment_method(scenario)`` (the
-  provider's test instrument for each ``PaymentScenario``) and ``outage(gateway)``.
+  provider's test instrument for each ``PaymentScenario``) or, where the buyer pays in the
+  provider's own page first, ``buyer_step(gateway, intent_id, scenario)``; and
+  ``outage(gateway)``.
 - ``GatewayEventParserContract``: fixture ``parser``; hooks ``event_body(spec)``,
   ``ignored_event_body()`` and ``signed(body)``; attribute ``gateway_name``.
 - ``UnitOfWorkContract``: fixture ``new_uow``, a callable returning a fresh ``UnitOfWork``
@@ -25,10 +27,15 @@ collects the inherited ``test_*`` methods::
 from commerce_core.testing.contracts.event_parser import EventSpec, GatewayEventParserContract
 from commerce_core.testing.contracts.event_sink import EventSinkContract
 from commerce_core.testing.contracts.password_hasher import PasswordHasherContract
-from commerce_core.testing.contracts.payment_gateway import PaymentGatewayContract, PaymentScenario
+from commerce_core.testing.contracts.payment_gateway import (
+    BuyerStep,
+    PaymentGatewayContract,
+    PaymentScenario,
+)
 from commerce_core.testing.contracts.unit_of_work import UnitOfWorkContract
 
 __all__ = [
+    "BuyerStep",
     "EventSinkContract",
     "EventSpec",
     "GatewayEventParserContract",

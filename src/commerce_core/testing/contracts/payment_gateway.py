@@ -34,6 +34,8 @@ import enum
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+import attrs
+
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.money import Money, exponent_of
 from commerce_core.domain.payments import GatewayRefundStatus, IntentStatus, PaymentIntent
@@ -41,7 +43,15 @@ from commerce_core.errors import GatewayError, GatewayUnavailable, InvalidInput
 from commerce_core.ports import PaymentGateway
 from commerce_core.testing.contracts._support import new_key, raises
 
-__all__ = ["PaymentGatewayContract", "PaymentScenario"]
+__all__ = ["BuyerStep", "PaymentGatewayContract", "PaymentScenario"]
+
+
+@attrs.frozen
+class BuyerStep:
+    """What the provider's client step produced: how the buyer pays, and its proof (if any)."""
+
+    payment_method: str | None
+    proof: str | None = None
 
 
 class PaymentScenario(enum.Enum):
@@ -72,6 +82,15 @@ class PaymentGatewayContract:
         """The provider's test instrument for ``scenario``."""
         raise NotImplementedError("map each PaymentScenario to a test payment method")
 
+    def buyer_step(
+        self, gateway: PaymentGateway, intent_id: str, scenario: PaymentScenario
+    ) -> BuyerStep:
+        """What the buyer's client step produces for ``scenario`` on ``intent_id``. By default
+        ``payment_method(scenario)`` without proof; a provider whose buyer pays in its own page
+        first (Razorpay Checkout, PayPal's approval) overrides it to do that step against its
+        test instance and return what the page hands back."""
+        return BuyerStep(self.payment_method(scenario))
+
     def outage(self, gateway: PaymentGateway) -> AbstractContextManager[None]:
         """Within the block, every call finds the provider out of reach (refused connection,
         timeout, 5xx, 429): whatever the adapter's transport sees when the provider is down."""
@@ -97,11 +116,14 @@ class PaymentGatewayContract:
         intent_id: str,
         scenario: PaymentScenario,
         key: str | None = None,
+        step: BuyerStep | None = None,
     ) -> PaymentIntent:
+        step = step or self.buyer_step(gateway, intent_id, scenario)
         return gateway.confirm_intent(
             intent_id,
-            payment_method=self.payment_method(scenario),
+            payment_method=step.payment_method,
             idempotency_key=key or new_key(),
+            proof=step.proof,
         )
 
     def _captured(self, gateway: PaymentGateway) -> str:
@@ -180,13 +202,14 @@ class PaymentGatewayContract:
     ) -> None:
         intent = self._intent(gateway)
         key = new_key()
-        first = self._confirm(gateway, intent.id, PaymentScenario.DECLINES, key)
+        declining = self.buyer_step(gateway, intent.id, PaymentScenario.DECLINES)
+        first = self._confirm(gateway, intent.id, PaymentScenario.DECLINES, key, declining)
         assert first.declined
         paid = self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS)
         assert paid.status is IntentStatus.SUCCEEDED
         # The same request under the same key: the stored first answer, not a new attempt
         # (which would now answer "captured").
-        again = self._confirm(gateway, intent.id, PaymentScenario.DECLINES, key)
+        again = self._confirm(gateway, intent.id, PaymentScenario.DECLINES, key, declining)
         assert (again.status, again.decline_code) == (first.status, first.decline_code)
 
     def test_an_unknown_payment_method_is_invalid_input_and_attempts_nothing(
@@ -256,7 +279,35 @@ class PaymentGatewayContract:
         intent = self._intent(gateway)
         _refused(lambda: gateway.refund(intent.id, amount=self._part, idempotency_key=new_key()))
 
+    # -- reading back ------------------------------------------------------------------------
+
+    def test_an_intent_reads_back_as_the_gateway_sees_it(self, gateway: PaymentGateway) -> None:
+        intent = self._intent(gateway)
+        fresh = gateway.get_intent(intent.id)
+        assert (fresh.id, fresh.status, fresh.amount) == (
+            intent.id,
+            IntentStatus.REQUIRES_PAYMENT_METHOD,
+            self.amount,
+        )
+        self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS)
+        assert gateway.get_intent(intent.id).status is IntentStatus.SUCCEEDED
+        _refused(lambda: gateway.get_intent(f"{intent.id}x"))
+
+    def test_a_refund_reads_back_as_the_gateway_sees_it(self, gateway: PaymentGateway) -> None:
+        intent_id = self._captured(gateway)
+        refund = gateway.refund(intent_id, amount=self._part, idempotency_key=new_key())
+        fresh = gateway.get_refund(intent_id, refund.id)
+        assert (fresh.id, fresh.intent_id, fresh.amount) == (refund.id, intent_id, self._part)
+        assert fresh.status in (GatewayRefundStatus.PENDING, GatewayRefundStatus.SUCCEEDED)
+        _refused(lambda: gateway.get_refund(intent_id, f"{refund.id}x"))
+
     # -- the provider out of reach ------------------------------------------------------------
+
+    def test_an_outage_while_reading_back_is_unavailability(self, gateway: PaymentGateway) -> None:
+        intent = self._intent(gateway)
+        with self.outage(gateway):
+            raises(GatewayUnavailable, lambda: gateway.get_intent(intent.id))
+        assert gateway.get_intent(intent.id).id == intent.id
 
     def test_an_outage_while_creating_is_unavailability_and_a_retry_works(
         self, gateway: PaymentGateway
@@ -276,12 +327,13 @@ class PaymentGatewayContract:
         self, gateway: PaymentGateway
     ) -> None:
         intent, key = self._intent(gateway), new_key()
+        step = self.buyer_step(gateway, intent.id, PaymentScenario.SUCCEEDS)
         with self.outage(gateway):
             raises(
                 GatewayUnavailable,
-                lambda: self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS, key),
+                lambda: self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS, key, step),
             )
-        paid = self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS, key)
+        paid = self._confirm(gateway, intent.id, PaymentScenario.SUCCEEDS, key, step)
         assert paid.status is IntentStatus.SUCCEEDED
 
     def test_an_outage_while_cancelling_is_unavailability_and_a_retry_works(
