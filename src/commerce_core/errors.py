@@ -19,6 +19,7 @@ Every error carries a stable machine ``code`` that drivers (the JSON API, a CLI)
     ├── AuthenticationFailed              "invalid_credentials"
     ├── PermissionDenied                  "forbidden"
     ├── InvalidWebhook                    "invalid_webhook"
+    ├── RetryLater                        "retry_later"
     └── GatewayError                      "payment_gateway_error"
         └── GatewayUnavailable            "payment_gateway_unavailable"
             └── GatewayNotConfigured      "payment_gateway_not_configured"
@@ -56,6 +57,7 @@ __all__ = [
     "OutOfStock",
     "PermissionDenied",
     "RefundExceedsCaptured",
+    "RetryLater",
 ]
 
 
@@ -164,6 +166,14 @@ class PermissionDenied(CommerceError):
 class InvalidWebhook(CommerceError):
     code = "invalid_webhook"
     title = "Invalid webhook"
+
+
+class RetryLater(CommerceError):
+    """Not now, but nothing is wrong: ask again shortly (a webhook about a refund whose own
+    request is still in flight; the provider retries the delivery)."""
+
+    code = "retry_later"
+    title = "Try again later"
 
 
 class GatewayError(CommerceError):

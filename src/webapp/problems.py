@@ -18,7 +18,14 @@ import structlog
 from flask import Flask, Response, current_app, got_request_exception, json
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from commerce_core import CommerceError, IdempotencyRequestInProgress, InvalidInput, OutOfStock
+from commerce_core import (
+    CommerceError,
+    GatewayUnavailable,
+    IdempotencyRequestInProgress,
+    InvalidInput,
+    OutOfStock,
+    RetryLater,
+)
 
 __all__ = ["PROBLEM_MIMETYPE", "ApiProblem", "install_error_handlers", "problem_response"]
 
@@ -26,6 +33,8 @@ PROBLEM_MIMETYPE = "application/problem+json"
 _TYPE_PREFIX = "urn:commerce:problem:"
 # A retry after this many seconds usually finds the first request finished.
 IN_PROGRESS_RETRY_AFTER = 2
+# A payment provider that did not answer is usually back within this many seconds.
+GATEWAY_RETRY_AFTER = 5
 
 log = structlog.get_logger("webapp.errors")
 
@@ -49,6 +58,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_webhook": 400,
     "payment_gateway_error": 502,
     "payment_gateway_unavailable": 503,
+    "retry_later": 503,
 }
 
 _HTTP_CODES: dict[int, str] = {
@@ -129,8 +139,10 @@ def commerce_problem(error: CommerceError) -> Response:
         ]
     if isinstance(error, OutOfStock):
         extra["product_ids"] = list(error.product_ids)
-    if isinstance(error, IdempotencyRequestInProgress):
+    if isinstance(error, IdempotencyRequestInProgress | RetryLater):
         headers["Retry-After"] = str(IN_PROGRESS_RETRY_AFTER)
+    if isinstance(error, GatewayUnavailable):
+        headers["Retry-After"] = str(GATEWAY_RETRY_AFTER)
     return problem_response(
         status_for(error), error.code, error.title, error.detail, extra=extra, headers=headers
     )

@@ -24,6 +24,7 @@ from commerce_core import (
     OrderStatus,
     RefundOrder,
     RefundStatus,
+    RetryLater,
     StockState,
     confirm_order,
     create_checkout_intent,
@@ -399,15 +400,79 @@ def test_a_refund_event_after_our_own_record_is_ignored(shop: InMemoryShop) -> N
     assert order.refunded == Money(3998, "USD")
 
 
-def test_a_refund_we_never_asked_for_is_ignored_and_logged(shop: InMemoryShop) -> None:
+def test_a_refund_made_in_the_gateways_dashboard_is_recorded_audited_and_alerted(
+    shop: InMemoryShop,
+) -> None:
     intent = pay(shop)
     shop.gateway.take_events()
     shop.gateway.refund(
         intent["intent_id"], amount=Money(500, "USD"), idempotency_key="dashboard-refund"
     )
-    assert deliver_all(shop) == [EventOutcome.IGNORED]
-    assert shop.events.of("webhook.unknown_refund")
-    assert order_of(shop, intent["order_id"]).refunds == []
+    [refunded] = shop.gateway.take_events()
+    assert deliver(shop, refunded) is EventOutcome.PROCESSED
+    order = order_of(shop, intent["order_id"])
+    [external] = order.refunds
+    assert (external.external, external.status, external.amount) == (
+        True,
+        RefundStatus.SUCCEEDED,
+        Money(500, "USD"),
+    )
+    assert order.status is OrderStatus.PARTIALLY_REFUNDED
+    assert order.refundable == Money(3498, "USD")  # what staff can still refund shrank
+    [alert] = shop.events.of("alert.external_refund")
+    assert alert["order_id"] == order.id
+    with shop.uow as uow:
+        [entry] = uow.audit.all()
+    assert (entry.actor, entry.action) == ("gateway:fake", "refund.external")
+    # Redelivered, or reported again under another event id: recorded once.
+    assert deliver(shop, refunded) is EventOutcome.DUPLICATE
+    assert deliver(shop, attrs.evolve(refunded, id="evt_again")) is EventOutcome.IGNORED
+    assert len(order_of(shop, order.id).refunds) == 1
+
+
+def test_a_refund_event_while_one_of_ours_is_in_flight_is_asked_again_later(
+    shop: InMemoryShop,
+) -> None:
+    order, pending_id = _pending_refund(shop)
+    outsider = GatewayEvent(
+        id="evt_unmatched",
+        kind=EventKind.REFUND_SUCCEEDED,
+        gateway="fake",
+        intent_id=order.intent_id,
+        created_at=shop.clock.now(),
+        amount=Money(1000, "USD"),
+        refund_id="re_gateway_1",
+    )
+    with pytest.raises(RetryLater):
+        deliver(shop, outsider)
+    after = order_of(shop, order.id)
+    assert [r.id for r in after.refunds] == [pending_id]  # nothing recorded, not even the event
+    with shop.uow as uow:
+        assert uow.processed_events.record(outsider, shop.clock.now())  # still new
+
+
+def _dispute(shop: InMemoryShop, intent_id: str, kind: EventKind, status: str) -> GatewayEvent:
+    return GatewayEvent(
+        id=f"evt_dispute_{kind.value}",
+        kind=kind,
+        gateway="fake",
+        intent_id=intent_id,
+        created_at=shop.clock.now(),
+        amount=Money(3998, "USD"),
+        decline_code=status,
+    )
+
+
+def test_a_dispute_flags_the_order_and_alerts_until_it_closes(shop: InMemoryShop) -> None:
+    intent = pay(shop)
+    opened = _dispute(shop, intent["intent_id"], EventKind.DISPUTE_OPENED, "needs_response")
+    assert deliver(shop, opened) is EventOutcome.PROCESSED
+    assert order_of(shop, intent["order_id"]).disputed
+    assert shop.events.of("alert.payment_disputed")[0]["status"] == "needs_response"
+    lost = _dispute(shop, intent["intent_id"], EventKind.DISPUTE_CLOSED, "lost")
+    assert deliver(shop, lost) is EventOutcome.PROCESSED
+    assert not order_of(shop, intent["order_id"]).disputed
+    assert shop.events.of("alert.dispute_lost")[0]["order_id"] == intent["order_id"]
 
 
 def _pending_refund(shop: InMemoryShop) -> tuple[Order, str]:

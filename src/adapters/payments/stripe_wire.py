@@ -226,7 +226,11 @@ _INTENT_EVENTS = {
     "payment_intent.canceled": EventKind.PAYMENT_CANCELED,
     "payment_intent.requires_action": EventKind.PAYMENT_REQUIRES_ACTION,
 }
-_REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed"}
+_REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
+_DISPUTE_EVENTS = {
+    "charge.dispute.created": EventKind.DISPUTE_OPENED,
+    "charge.dispute.closed": EventKind.DISPUTE_CLOSED,
+}
 
 
 def parse_event(payload: bytes, gateway_name: str) -> GatewayEvent:
@@ -266,7 +270,22 @@ def parse_event(payload: bytes, gateway_name: str) -> GatewayEvent:
         return _refund_event(base, obj, failed=event_type == "refund.failed")
     if event_type == "charge.refunded":
         return _charge_refunded(base, obj)
+    if event_type in _DISPUTE_EVENTS:
+        return _dispute_event(base, _DISPUTE_EVENTS[event_type], obj)
     return base
+
+
+def _dispute_event(base: GatewayEvent, kind: EventKind, obj: Mapping[str, Any]) -> GatewayEvent:
+    dispute = _object(obj, "dispute", "event.data.object")
+    status = _field(dispute, "status", str, "dispute")
+    return attrs.evolve(
+        base,
+        kind=kind,
+        intent_id=_field(dispute, "payment_intent", str, "dispute", optional=True),
+        amount=money_from_stripe(dispute.get("amount"), dispute.get("currency")),
+        # won, lost, needs_response ...: what the handler tells staff.
+        decline_code=status,
+    )
 
 
 def _intent_event(base: GatewayEvent, kind: EventKind, obj: Mapping[str, Any]) -> GatewayEvent:

@@ -116,6 +116,7 @@ def _order_values(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "intent_to_cancel": order.intent_to_cancel,
+        "disputed": order.disputed,
     }
 
 
@@ -149,6 +150,7 @@ def _refund_rows(order: Order) -> RefundRows:
             "requested_by": refund.requested_by,
             "created_at": refund.created_at,
             "updated_at": refund.updated_at,
+            "external": refund.external,
         }
         for position, refund in enumerate(order.refunds)
     }
@@ -174,6 +176,7 @@ def _refund(row: RowMapping) -> Refund:
         reason=row["reason"],
         gateway_refund_id=row["gateway_refund_id"],
         requested_by=row["requested_by"],
+        external=row["external"],
     )
 
 
@@ -195,6 +198,7 @@ def _order(row: RowMapping, lines: list[OrderLine], order_refunds: list[Refund])
         failure_code=row["failure_code"],
         refunds=order_refunds,
         intent_to_cancel=row["intent_to_cancel"],
+        disputed=row["disputed"],
     )
 
 

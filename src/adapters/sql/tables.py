@@ -101,6 +101,8 @@ orders = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     # The order ended unpaid while its gateway intent could still be paid: cancel it there.
     Column("intent_to_cancel", Boolean, nullable=False, server_default=false()),
+    # A chargeback is open on its payment.
+    Column("disputed", Boolean, nullable=False, server_default=false()),
     CheckConstraint(_one_of("status", [s.value for s in OrderStatus]), name="status_known"),
     CheckConstraint(
         _one_of("stock_state", [s.value for s in StockState]), name="stock_state_known"
@@ -162,6 +164,8 @@ refunds = Table(
     Column("requested_by", String(ID), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Made outside the shop (the provider's dashboard), learnt from its webhook.
+    Column("external", Boolean, nullable=False, server_default=false()),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(_one_of("status", [s.value for s in RefundStatus]), name="status_known"),
     # The reconciliation job's refunds whose outcome the gateway has not told.

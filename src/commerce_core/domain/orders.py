@@ -108,7 +108,10 @@ class Refund:
     updated_at: datetime
     reason: str = ""
     gateway_refund_id: str | None = None
+    # A staff member's id; None for the shop's own (automatic) refunds and external ones.
     requested_by: str | None = None
+    # Made outside the shop (in the provider's dashboard) and learnt from its webhook.
+    external: bool = False
 
 
 @attrs.define
@@ -128,6 +131,8 @@ class Order:
     failure_code: str | None = None
     refunds: list[Refund] = attrs.Factory(list)
     intent_to_cancel: bool = False
+    # The buyer's bank disputes the payment (a chargeback is open): staff must look.
+    disputed: bool = False
 
     @classmethod
     def place(
@@ -377,6 +382,45 @@ class Order:
         self._restatus_after_refund(now)
         return True
 
+    def record_external_refund(
+        self, refund_id: str, gateway_refund_id: str, amount: Money, now: datetime
+    ) -> Refund:
+        """A refund made outside the shop (the provider's dashboard), learnt from a webhook:
+        recorded as succeeded, so what remains refundable shrinks. It is the provider's word
+        about money already returned, so it is recorded even past what our own pending
+        refunds reserved (those will be refused by the provider)."""
+        if self.captured is None:
+            raise IllegalTransition(f"order {self.id} has no capture to refund")
+        if amount.currency != self.currency or not amount.is_positive:
+            raise IllegalTransition(f"cannot record an external refund of {amount}")
+        refund = Refund(
+            id=refund_id,
+            amount=amount,
+            status=RefundStatus.SUCCEEDED,
+            created_at=now,
+            updated_at=now,
+            reason="made outside the shop",
+            gateway_refund_id=gateway_refund_id,
+            external=True,
+        )
+        self.refunds.append(refund)
+        self._restatus_after_refund(now)
+        return refund
+
+    def open_dispute(self, now: datetime) -> bool:
+        if self.disputed:
+            return False
+        self.disputed = True
+        self.updated_at = now
+        return True
+
+    def close_dispute(self, now: datetime) -> bool:
+        if not self.disputed:
+            return False
+        self.disputed = False
+        self.updated_at = now
+        return True
+
     def fail_refund(
         self, refund_id: str, now: datetime, gateway_refund_id: str | None = None
     ) -> bool:
@@ -402,6 +446,8 @@ class Order:
         if self.status is OrderStatus.NEEDS_REFUND:
             if self.captured is not None and refunded >= self.captured:
                 self.status = OrderStatus.CANCELLED  # nothing sold, nothing kept
+        elif not self.status.is_paid:
+            pass  # an ended order's refund changes what it kept, not what it is
         elif self.captured is not None and refunded >= self.captured:
             self.status = OrderStatus.REFUNDED
         elif refunded.is_positive:

@@ -98,6 +98,10 @@ class EventKind(enum.StrEnum):
     PAYMENT_REQUIRES_ACTION = "payment_requires_action"
     REFUND_SUCCEEDED = "refund_succeeded"
     REFUND_FAILED = "refund_failed"
+    # The buyer's bank disputes a captured payment (a chargeback); ``decline_code`` carries the
+    # provider's dispute status when it closes (won, lost).
+    DISPUTE_OPENED = "dispute_opened"
+    DISPUTE_CLOSED = "dispute_closed"
     IGNORED = "ignored"  # a well-signed event of a type the shop does not act on
 
 

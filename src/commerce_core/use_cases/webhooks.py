@@ -18,9 +18,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from commerce_core.domain.audit import AuditEntry
 from commerce_core.domain.events import DomainEvent
+from commerce_core.domain.ids import new_id
+from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order, Refund, RefundStatus
 from commerce_core.domain.payments import EventKind, GatewayEvent
+from commerce_core.errors import RetryLater
 from commerce_core.ports import Clock, EventSink, GatewayRegistry, UnitOfWork
 from commerce_core.use_cases._publishing import publishing
 from commerce_core.use_cases.outcomes import EventOutcome
@@ -122,6 +126,8 @@ def _apply(event: GatewayEvent, order: Order, uow: UnitOfWork, now: datetime) ->
             return EventOutcome.PROCESSED
         case EventKind.REFUND_SUCCEEDED | EventKind.REFUND_FAILED:
             return _apply_refund_event(event, order, uow, now)
+        case EventKind.DISPUTE_OPENED | EventKind.DISPUTE_CLOSED:
+            return _apply_dispute_event(event, order, uow, now)
         case _:
             return EventOutcome.IGNORED
 
@@ -130,6 +136,9 @@ def _apply_refund_event(
     event: GatewayEvent, order: Order, uow: UnitOfWork, now: datetime
 ) -> EventOutcome:
     refund = _find_refund(order, event)
+    external = _external_refund(event, order) if refund is None else None
+    if external is not None:
+        return _record_external_refund(*external, order, uow, now)
     if refund is None:
         uow.announce(
             DomainEvent.of(
@@ -173,6 +182,65 @@ def _apply_refund_event(
     else:
         changed = order.fail_refund(refund.id, now, event.refund_id)
     return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
+
+
+def _external_refund(event: GatewayEvent, order: Order) -> tuple[str, Money] | None:
+    """The gateway's refund id and amount of a refund that succeeded there and is none of
+    ours (made in its dashboard); ``None`` if the event is not about such a refund."""
+    if event.kind is not EventKind.REFUND_SUCCEEDED or not event.refund_id:
+        return None
+    if event.amount is None or order.captured is None:
+        return None
+    if any(r.status is RefundStatus.PENDING and r.gateway_refund_id is None for r in order.refunds):
+        # One of ours is in flight and has not stored the gateway's id yet: this event may be
+        # about it. The transaction rolls back, the event stays unrecorded, the gateway
+        # redelivers it, and by then our refund knows its id.
+        raise RetryLater(f"order {order.id} has a refund in flight; deliver this event later")
+    return event.refund_id, event.amount
+
+
+def _record_external_refund(
+    gateway_refund_id: str, amount: Money, order: Order, uow: UnitOfWork, now: datetime
+) -> EventOutcome:
+    refund = order.record_external_refund(new_id("re"), gateway_refund_id, amount, now)
+    details = {
+        "refund_id": refund.id,
+        "gateway_refund_id": gateway_refund_id,
+        "amount": refund.amount.amount,
+        "currency": refund.amount.currency,
+    }
+    uow.audit.append(
+        AuditEntry(
+            id=new_id("aud"),
+            at=now,
+            actor=f"gateway:{order.gateway}",
+            action="refund.external",
+            target=f"order:{order.id}",
+            details=details,
+        )
+    )
+    # Money went back without the shop asking: someone must see who, and why.
+    uow.announce(DomainEvent.alert("alert.external_refund", now, order_id=order.id, **details))
+    return EventOutcome.PROCESSED
+
+
+def _apply_dispute_event(
+    event: GatewayEvent, order: Order, uow: UnitOfWork, now: datetime
+) -> EventOutcome:
+    amount = None if event.amount is None else event.amount.amount
+    fields = {"order_id": order.id, "amount": amount, "status": event.decline_code}
+    if event.kind is EventKind.DISPUTE_OPENED:
+        if not order.open_dispute(now):
+            return EventOutcome.IGNORED
+        uow.announce(DomainEvent.alert("alert.payment_disputed", now, **fields))
+        return EventOutcome.PROCESSED
+    if not order.close_dispute(now):
+        return EventOutcome.IGNORED
+    if event.decline_code == "lost":
+        uow.announce(DomainEvent.alert("alert.dispute_lost", now, **fields))
+    else:
+        uow.announce(DomainEvent.of("payment.dispute_closed", now, **fields))
+    return EventOutcome.PROCESSED
 
 
 def _find_refund(order: Order, event: GatewayEvent) -> Refund | None:
