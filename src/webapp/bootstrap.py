@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from adapters.observability import StructlogEventSink, configure_logging, init_sentry
 from adapters.passwords import Argon2PasswordHasher
 from adapters.payments.fake_gateway import FakeStripeGateway
+from adapters.payments.stripe_gateway import StripeGateway
 from adapters.sql import SqlUnitOfWork, make_engine, normalise_url, ping, upgrade
 from commerce_core import (
     DEFAULT_HOLD,
@@ -28,6 +29,7 @@ from commerce_core import (
     GatewayEventParser,
     GatewayRegistry,
     PasswordHasher,
+    PaymentGateway,
     PaymentPorts,
     SystemClock,
     UnitOfWork,
@@ -37,6 +39,7 @@ from webapp.config import Settings
 __all__ = [
     "Container",
     "build_container",
+    "build_gateways",
     "configure_process",
     "migrate_database",
     "preload_database_driver",
@@ -113,12 +116,9 @@ def release_uow(uow: UnitOfWork) -> None:
 def build_container(settings: Settings) -> Container:
     """Wire the real adapters for ``settings``."""
     engine = make_engine(settings.database_url)
-    # The fake gateway is the only one wired so far; Settings refuses the others.
-    gateway = FakeStripeGateway(
-        engine,
-        webhook_secret=settings.stripe_webhook_secret,
-        webhook_url=f"{settings.public_url}/api/payments/webhook",
-    )
+    gateways = build_gateways(settings, engine)
+    default = gateways[settings.payment_gateway]
+    others = [gateway for name, gateway in gateways.items() if name != default.name]
 
     def new_uow() -> UnitOfWork:
         return SqlUnitOfWork(engine)
@@ -128,8 +128,8 @@ def build_container(settings: Settings) -> Container:
 
     return Container(
         new_uow=new_uow,
-        gateways=GatewayRegistry(gateway),
-        event_parsers={gateway.name: gateway},
+        gateways=GatewayRegistry(default, *others),
+        event_parsers=gateways,
         hasher=Argon2PasswordHasher(),
         clock=SystemClock(),
         events=StructlogEventSink(),
@@ -137,6 +137,30 @@ def build_container(settings: Settings) -> Container:
         hold_for=timedelta(minutes=settings.hold_minutes),
         engine=engine,
     )
+
+
+class _Gateway(PaymentGateway, GatewayEventParser, Protocol):
+    """A payment provider's adapter: it moves money and verifies its own webhooks."""
+
+
+def build_gateways(settings: Settings, engine: Engine) -> dict[str, _Gateway]:
+    """Every gateway the settings configure, by name: the chosen one, any other real one whose
+    credentials are set (orders taken through it still go to it), and outside production the
+    fake one (orders taken with it while developing)."""
+    gateways: dict[str, _Gateway] = {}
+    if not settings.is_production:
+        gateways["fake"] = FakeStripeGateway(
+            engine,
+            webhook_secret=settings.stripe_webhook_secret,
+            webhook_url=f"{settings.public_url}/api/payments/webhook/fake",
+        )
+    if settings.stripe_secret_key is not None:  # Settings checked the rest comes with it
+        gateways["stripe"] = StripeGateway(
+            secret_key=settings.stripe_secret_key,
+            webhook_secret=settings.stripe_webhook_secret,
+            api_base=settings.stripe_api_base,
+        )
+    return gateways
 
 
 def configure_process(settings: Settings) -> None:

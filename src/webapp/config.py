@@ -30,8 +30,22 @@ DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S10
 DEV_WEBHOOK_SECRET = "whsec_dev_insecure_webhook_secret_for_the_fake_gateway"  # noqa: S105
 
 APP_ENVS = ("development", "production", "test")
-AVAILABLE_GATEWAYS = ("fake",)
-LATER_GATEWAYS = ("stripe", "paypal", "razorpay")
+GATEWAYS = ("fake", "stripe", "paypal", "razorpay")
+PAYPAL_ENVIRONMENTS = ("sandbox", "live")
+# Per gateway, the settings it cannot work without, and the prefixes its live keys carry.
+REQUIRED = {
+    "stripe": ("stripe_secret_key", "stripe_webhook_secret", "stripe_publishable_key"),
+    "paypal": ("paypal_client_id", "paypal_client_secret", "paypal_webhook_id"),
+    "razorpay": ("razorpay_key_id", "razorpay_key_secret", "razorpay_webhook_secret"),
+}
+LIVE_PREFIXES = {
+    "stripe_secret_key": ("sk_live_", "rk_live_"),
+    "stripe_publishable_key": ("pk_live_",),
+    "stripe_webhook_secret": ("whsec_",),
+    "razorpay_key_id": ("rzp_live_",),
+}
+# Settings that point an SDK at another host than the provider's (local fakes, localstripe).
+API_BASES = ("stripe_api_base", "paypal_api_base", "razorpay_api_base")
 # Storages of the `limits` library that support the moving-window strategy. Read and validated
 # only: nothing limits request rates yet.
 RATE_LIMIT_SCHEMES = (
@@ -41,6 +55,19 @@ RATE_LIMIT_SCHEMES = (
     "redis+unix",
     "redis+sentinel",
     "redis+cluster",
+)
+OPTIONAL_FIELDS = (
+    "stripe_secret_key",
+    "stripe_publishable_key",
+    "stripe_api_base",
+    "paypal_client_id",
+    "paypal_client_secret",
+    "paypal_webhook_id",
+    "paypal_api_base",
+    "razorpay_key_id",
+    "razorpay_key_secret",
+    "razorpay_webhook_secret",
+    "razorpay_api_base",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_PRODUCTION_SECRET_LENGTH = 32
@@ -68,6 +95,17 @@ class Settings:
     payment_gateway: str = "fake"
     stripe_webhook_secret: str = DEV_WEBHOOK_SECRET
     stripe_secret_key: str | None = None
+    stripe_publishable_key: str | None = None
+    stripe_api_base: str | None = None
+    paypal_client_id: str | None = None
+    paypal_client_secret: str | None = None
+    paypal_webhook_id: str | None = None
+    paypal_environment: str = "sandbox"
+    paypal_api_base: str | None = None
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: str | None = None
+    razorpay_webhook_secret: str | None = None
+    razorpay_api_base: str | None = None
     rate_limit_storage: str = "memory://"
     sentry_dsn: str | None = None
     trusted_proxies: int = 0
@@ -84,6 +122,17 @@ class Settings:
         "payment_gateway": "PAYMENT_GATEWAY",
         "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
         "stripe_secret_key": "STRIPE_SECRET_KEY",
+        "stripe_publishable_key": "STRIPE_PUBLISHABLE_KEY",
+        "stripe_api_base": "STRIPE_API_BASE",
+        "paypal_client_id": "PAYPAL_CLIENT_ID",
+        "paypal_client_secret": "PAYPAL_CLIENT_SECRET",
+        "paypal_webhook_id": "PAYPAL_WEBHOOK_ID",
+        "paypal_environment": "PAYPAL_ENVIRONMENT",
+        "paypal_api_base": "PAYPAL_API_BASE",
+        "razorpay_key_id": "RAZORPAY_KEY_ID",
+        "razorpay_key_secret": "RAZORPAY_KEY_SECRET",
+        "razorpay_webhook_secret": "RAZORPAY_WEBHOOK_SECRET",
+        "razorpay_api_base": "RAZORPAY_API_BASE",
         "rate_limit_storage": "RATE_LIMIT_STORAGE",
         "sentry_dsn": "SENTRY_DSN",
         "trusted_proxies": "TRUSTED_PROXIES",
@@ -134,7 +183,7 @@ class Settings:
             values["log_json"] = flag in _TRUE
         if "log_level" in raw:
             values["log_level"] = raw["log_level"].upper()
-        for field in ("stripe_secret_key", "sentry_dsn"):
+        for field in (*OPTIONAL_FIELDS, "sentry_dsn"):
             if values.get(field) == "":
                 values[field] = None  # an empty optional variable means "not set"
         if problems:
@@ -145,12 +194,7 @@ class Settings:
         problems: dict[str, str] = {}
         if self.app_env not in APP_ENVS:
             problems["APP_ENV"] = f"must be one of {', '.join(APP_ENVS)}"
-        if self.payment_gateway in LATER_GATEWAYS:
-            problems["PAYMENT_GATEWAY"] = (
-                f"{self.payment_gateway!r} is not yet available in this release; use 'fake'"
-            )
-        elif self.payment_gateway not in AVAILABLE_GATEWAYS:
-            problems["PAYMENT_GATEWAY"] = f"unknown gateway {self.payment_gateway!r}"
+        problems.update(self._gateway_problems())
         if not self.database_url.strip():
             problems["DATABASE_URL"] = "must not be empty"
         if urlsplit(self.rate_limit_storage).scheme not in RATE_LIMIT_SCHEMES:
@@ -172,6 +216,39 @@ class Settings:
             problems.update(self._production_problems())
         return problems
 
+    @property
+    def configured_gateways(self) -> tuple[str, ...]:
+        """The real gateways whose credentials are set: the chosen one and any other, so that
+        orders taken through a gateway are still refunded through it after a switch."""
+        return tuple(
+            name for name, fields in REQUIRED.items() if getattr(self, fields[0]) is not None
+        )
+
+    def _gateway_problems(self) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        if self.payment_gateway not in GATEWAYS:
+            return {"PAYMENT_GATEWAY": f"must be one of {', '.join(GATEWAYS)}"}
+        chosen = {self.payment_gateway} - {"fake"}
+        for gateway in chosen | set(self.configured_gateways):
+            for field in REQUIRED[gateway]:
+                if not getattr(self, field):
+                    problems[self.VARIABLES[field]] = f"required for the {gateway} gateway"
+        if "stripe" in chosen | set(self.configured_gateways) and (
+            self.stripe_webhook_secret == DEV_WEBHOOK_SECRET
+        ):
+            problems["STRIPE_WEBHOOK_SECRET"] = (
+                "set the signing secret Stripe gives (dashboard or `stripe listen`)"  # noqa: S105
+            )
+        if self.paypal_environment not in PAYPAL_ENVIRONMENTS:
+            problems["PAYPAL_ENVIRONMENT"] = f"must be one of {', '.join(PAYPAL_ENVIRONMENTS)}"
+        for field in API_BASES:
+            base = getattr(self, field)
+            if base is not None:
+                parsed = urlsplit(base)
+                if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                    problems[self.VARIABLES[field]] = "must be an absolute http(s) URL"
+        return problems
+
     def _production_problems(self) -> dict[str, str]:
         problems: dict[str, str] = {}
         if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH:
@@ -179,12 +256,30 @@ class Settings:
                 f"production needs a random secret of at least {MIN_PRODUCTION_SECRET_LENGTH} "
                 "characters, not the development default"
             )
-        if self.stripe_webhook_secret in ("", DEV_WEBHOOK_SECRET):
-            problems["STRIPE_WEBHOOK_SECRET"] = "production needs the real signing secret"  # noqa: S105
         if self.payment_gateway == "fake":
             problems["PAYMENT_GATEWAY"] = (
                 "the fake gateway takes no money; production needs a real one"
             )
+        for gateway in self.configured_gateways:
+            for field in REQUIRED[gateway]:
+                value = getattr(self, field) or ""
+                live = LIVE_PREFIXES.get(field)
+                if live and not value.startswith(live):
+                    problems[self.VARIABLES[field]] = (
+                        f"production needs a live key (starting {' or '.join(live)}), "
+                        "not a test-mode one"
+                    )
+        if "stripe" in self.configured_gateways and (
+            self.stripe_webhook_secret == DEV_WEBHOOK_SECRET
+        ):
+            problems["STRIPE_WEBHOOK_SECRET"] = "production needs the real signing secret"  # noqa: S105
+        if "paypal" in self.configured_gateways and self.paypal_environment != "live":
+            problems["PAYPAL_ENVIRONMENT"] = "production needs PayPal's live environment"
+        for field in API_BASES:
+            if getattr(self, field):
+                problems[self.VARIABLES[field]] = (
+                    "points the payment SDK away from the provider (for tests only); unset it"
+                )
         if self.is_sqlite:
             problems["DATABASE_URL"] = "production needs PostgreSQL, not SQLite"
         return problems

@@ -233,23 +233,54 @@ _SHOP_PATHS: dict[str, Any] = {
     },
 }
 
+WEBHOOK: dict[str, Any] = {
+    "summary": "Stripe's events (Stripe-Signature), or the fake gateway's without Stripe keys",
+    "tags": ["payments"],
+    "security": [{"gatewaySignature": []}],
+    "requestBody": {"required": True, "content": {JSON: {"schema": {"type": "object"}}}},
+    "responses": {
+        "200": json_content(
+            object_schema(
+                ["status"],
+                status={"enum": ["processed", "duplicate", "ignored", "rejected"]},
+            ),
+            "Accepted",
+        ),
+        "400": problem("invalid_webhook"),
+        "413": COMMON["413"],
+        "500": COMMON["500"],
+        "503": problem("retry_later (one of our refunds is in flight), gateway unavailable"),
+    },
+}
+
 _PAYMENT_PATHS: dict[str, Any] = {
-    "/api/payments/webhook": {
+    "/api/payments/webhook": {"post": WEBHOOK},
+    "/api/payments/webhook/{gateway}": {
         "post": {
-            "summary": "Gateway events (signed; Stripe-Signature). No session, no CSRF",
+            **WEBHOOK,
+            "summary": "A gateway's events (signed as it signs: stripe, paypal, razorpay, fake)",
+            "parameters": [
+                {"name": "gateway", "in": "path", "required": True, "schema": STRING},
+            ],
+            "responses": {**WEBHOOK["responses"], "404": problem("not_found")},
+        }
+    },
+    "/api/payments/config": {
+        "get": {
+            "summary": "What a browser needs to pay with the shop's gateway (nothing secret)",
             "tags": ["payments"],
-            "security": [{"gatewaySignature": []}],
-            "requestBody": {"required": True, "content": {JSON: {"schema": {"type": "object"}}}},
             "responses": {
                 "200": json_content(
                     object_schema(
-                        ["status"],
-                        status={"enum": ["processed", "duplicate", "ignored", "rejected"]},
+                        ["gateway"],
+                        gateway={"enum": ["fake", "stripe", "paypal", "razorpay"]},
+                        publishable_key=STRING,
+                        client_id=STRING,
+                        environment=STRING,
+                        key_id=STRING,
                     ),
-                    "Accepted",
+                    "The gateway and its public client settings",
                 ),
-                "400": problem("invalid_webhook"),
-                "413": COMMON["413"],
                 "500": COMMON["500"],
             },
         }

@@ -70,38 +70,101 @@ def test_malformed_values_are_named() -> None:
     assert Settings.from_env({"RATE_LIMIT_STORAGE": "redis://cache:6379/0"}).rate_limit_storage
 
 
-@pytest.mark.parametrize("gateway", ["stripe", "paypal", "razorpay"])
-def test_real_gateways_are_refused_as_not_yet_available(gateway: str) -> None:
-    with pytest.raises(ConfigError, match="not yet available") as error:
-        Settings.from_env({"PAYMENT_GATEWAY": gateway})
+LIVE_STRIPE = {
+    "PAYMENT_GATEWAY": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_" + "k" * 24,
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "p" * 24,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
+}
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "a-long-random-production-secret-0123456789",
+    "DATABASE_URL": "postgresql+psycopg://shop@db/shop",
+}
 
+
+@pytest.mark.parametrize(
+    ("gateway", "required"),
+    [
+        ("stripe", {"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"}),
+        ("paypal", {"PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"}),
+        ("razorpay", {"RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"}),
+    ],
+)
+def test_a_real_gateway_names_every_setting_it_is_missing(gateway: str, required: set[str]) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"PAYMENT_GATEWAY": gateway})
+    assert set(error.value.settings) == required
+
+
+def test_an_unknown_gateway_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"PAYMENT_GATEWAY": "bitcoin"})
     assert error.value.settings == ("PAYMENT_GATEWAY",)
+
+
+def test_production_starts_with_stripe_live_keys_and_postgresql() -> None:
+    settings = Settings.from_env({**PRODUCTION, **LIVE_STRIPE})
+    assert settings.payment_gateway == "stripe"
+    assert settings.configured_gateways == ("stripe",)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("STRIPE_SECRET_KEY", "sk_test_" + "k" * 24),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_test_" + "p" * 24),
+        ("STRIPE_WEBHOOK_SECRET", "not-a-stripe-secret"),
+        ("STRIPE_API_BASE", "http://127.0.0.1:12111"),
+    ],
+)
+def test_production_refuses_test_mode_keys_and_an_api_base_by_name(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**PRODUCTION, **LIVE_STRIPE, variable: value})
+    assert error.value.settings == (variable,)
+
+
+def test_production_refuses_paypal_sandbox_and_razorpay_test_keys() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(
+            {
+                **PRODUCTION,
+                **LIVE_STRIPE,
+                "PAYPAL_CLIENT_ID": "id",
+                "PAYPAL_CLIENT_SECRET": "secret",
+                "PAYPAL_WEBHOOK_ID": "wh",
+                "RAZORPAY_KEY_ID": "rzp_test_123",
+                "RAZORPAY_KEY_SECRET": "secret",
+                "RAZORPAY_WEBHOOK_SECRET": "whsecret",
+            }
+        )
+    assert set(error.value.settings) == {"PAYPAL_ENVIRONMENT", "RAZORPAY_KEY_ID"}
+
+
+def test_keys_can_be_read_from_files(tmp_path: Path) -> None:
+    secret = tmp_path / "stripe-key"
+    secret.write_text("sk_live_" + "f" * 24 + "\n", encoding="utf-8")
+    env = {**PRODUCTION, **LIVE_STRIPE}
+    del env["STRIPE_SECRET_KEY"]
+    settings = Settings.from_env({**env, "STRIPE_SECRET_KEY_FILE": str(secret)})
+    assert settings.stripe_secret_key == "sk_live_" + "f" * 24
 
 
 def test_production_refuses_default_secrets_the_fake_gateway_and_sqlite() -> None:
     with pytest.raises(ConfigError) as error:
         Settings.from_env({"APP_ENV": "production"})
 
-    assert set(error.value.settings) == {
-        "SECRET_KEY",
-        "STRIPE_WEBHOOK_SECRET",
-        "PAYMENT_GATEWAY",
-        "DATABASE_URL",
-    }
+    assert set(error.value.settings) == {"SECRET_KEY", "PAYMENT_GATEWAY", "DATABASE_URL"}
     assert "SECRET_KEY" in str(error.value)
 
 
 def test_production_refuses_a_short_secret_key_by_name() -> None:
     with pytest.raises(ConfigError) as error:
-        Settings(
-            app_env="production",
-            secret_key="short",
-            stripe_webhook_secret="whsec_live_" + "x" * 24,
-            database_url="postgresql+psycopg://shop@db/shop",
-        )
+        Settings.from_env({**PRODUCTION, **LIVE_STRIPE, "SECRET_KEY": "short"})
 
-    # The gateway is wrong too: only `fake` exists in this release, and production refuses it.
-    assert set(error.value.settings) == {"SECRET_KEY", "PAYMENT_GATEWAY"}
+    assert set(error.value.settings) == {"SECRET_KEY"}
 
 
 def test_trusted_proxies_take_the_client_address_from_the_right_of_x_forwarded_for(

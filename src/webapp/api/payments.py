@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from commerce_core import (
     MAX_REASON,
@@ -16,9 +16,10 @@ from commerce_core import (
     refund_order,
 )
 from webapp.api.responses import json_response, with_replay_header
+from webapp.config import Settings
 from webapp.csrf import csrf_exempt
 from webapp.payloads import BodyReader, idempotency_key, json_body
-from webapp.problems import problem_response
+from webapp.problems import ApiProblem, problem_response
 from webapp.request_ports import container, payment_ports
 from webapp.sessions import permission_required, require_user
 
@@ -32,15 +33,48 @@ WEBHOOK_MAX_BYTES = 1024 * 1024
 
 @bp.post("/webhook")
 @csrf_exempt  # no cookies, no session: the gateway authenticates by signing the raw body
-def receive_webhook() -> Response:
+def receive_stripe_webhook() -> Response:
+    """Stripe's endpoint (what `stripe listen --forward-to` and the dashboard are given); in
+    development without Stripe keys, the fake gateway's, which speaks Stripe's format."""
+    parsers = container().event_parsers
+    return _receive("stripe" if "stripe" in parsers else "fake")
+
+
+@bp.post("/webhook/<gateway>")
+@csrf_exempt
+def receive_webhook(gateway: str) -> Response:
+    return _receive(gateway)
+
+
+def _receive(gateway: str) -> Response:
+    parser = container().event_parsers.get(gateway)
+    if parser is None:
+        raise ApiProblem(404, "not_found", "Not found", f"no payment gateway {gateway[:40]!r}")
     request.max_content_length = WEBHOOK_MAX_BYTES
     # The raw bytes, untouched: the signature is over exactly these.
     payload = request.get_data(cache=False)
-    parser = container().event_parsers[container().gateways.default.name]
     event = parser.parse_event(payload, dict(request.headers))
     outcome = handle_gateway_event(event, **payment_ports())
     # 200 even for duplicates and ignored events: anything else makes the gateway retry.
     return json_response({"status": outcome.value})
+
+
+@bp.get("/config")
+def client_config() -> Response:
+    """What a browser needs to pay with the shop's gateway; nothing secret."""
+    settings: Settings = current_app.config["COMMERCE_SETTINGS"]
+    gateway = container().gateways.default.name
+    public = {
+        "stripe": {"publishable_key": settings.stripe_publishable_key},
+        "paypal": {
+            "client_id": settings.paypal_client_id,
+            "environment": settings.paypal_environment,
+        },
+        "razorpay": {"key_id": settings.razorpay_key_id},
+    }.get(gateway, {})
+    response = json_response({"gateway": gateway, **public})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.post("/refund")
