@@ -230,6 +230,12 @@ class OrderRepository(Protocol):
         intent to cancel, or a pending refund without the gateway's refund id."""
         ...
 
+    def awaiting_gateway_word(self, placed_before: datetime, limit: int) -> list[str]:
+        """Ids of orders the gateway has yet to tell about, oldest first: awaiting payment with
+        an intent, placed before ``placed_before``; or with a refund the gateway said was
+        pending (it has the gateway's id, its outcome comes later)."""
+        ...
+
 
 class IdempotencyRepository(Protocol):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:

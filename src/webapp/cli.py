@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 
+import attrs
 import click
 
 from commerce_core import (
@@ -173,14 +174,12 @@ def release_holds() -> None:
 @jobs.command("reconcile")
 def reconcile() -> None:
     """Ask the gateways for what orders still owe them (intents to cancel, captures to refund,
-    refunds of unknown outcome) and republish stored events a crash left unpublished. Safe to
-    run every minute from several hosts. Exits 1 if some orders still owe their gateway."""
+    refunds of unknown outcome) and what they know that the shop does not (a lost webhook),
+    release expired holds, and republish stored events a crash left unpublished. Safe to run
+    every minute from several hosts. Exits 1 if some orders still owe their gateway."""
     with _container() as c:
         report = reconcile_payments(**c.payment_ports())
-    click.echo(
-        f"followed_up={report.orders_followed_up} still_owing={report.still_owing} "
-        f"events_republished={report.events_republished}"
-    )
+    click.echo(" ".join(f"{name}={value}" for name, value in attrs.asdict(report).items()))
     if report.still_owing:
         raise SystemExit(1)
 

@@ -16,6 +16,8 @@ from commerce_core import (
     EventOutcome,
     GatewayError,
     GatewayEvent,
+    GatewayRefund,
+    GatewayRefundStatus,
     GatewayUnavailable,
     IntentStatus,
     InvalidWebhook,
@@ -544,3 +546,40 @@ def test_a_signed_payload_parses_and_a_tampered_one_is_refused(shop: InMemorySho
         shop.gateway.parse_event(body, {"X-Fake-Signature": "0" * 64})
     with pytest.raises(InvalidWebhook):
         shop.gateway.parse_event(body + b"x", headers)
+
+
+# -- what the gateway knows that the shop does not: the reconciliation job asks ----------------
+
+
+def test_a_capture_whose_webhook_was_lost_is_found_by_the_job(shop: InMemoryShop) -> None:
+    intent = start_checkout(shop)
+    browser_confirms(shop, intent["intent_id"])  # paid in the browser ...
+    shop.gateway.take_events()  # ... and the webhook never arrives
+    assert reconcile_payments(**shop.ports).orders_caught_up == 0  # too early to ask
+    shop.clock.advance(timedelta(minutes=6))
+    report = reconcile_payments(**shop.ports)
+    assert report.orders_caught_up == 1
+    assert order_of(shop, intent["order_id"]).status is OrderStatus.PAID
+    assert reconcile_payments(**shop.ports).orders_caught_up == 0  # nothing left to ask
+
+
+def test_a_refund_the_gateway_called_pending_is_settled_by_the_job(shop: InMemoryShop) -> None:
+    intent = pay(shop)
+    shop.gateway.take_events()
+    # The gateway answers "pending" (as Stripe does for some cards), then succeeds quietly.
+    original = shop.gateway.refund
+
+    def pending_refund(intent_id: str, *, amount: Money, idempotency_key: str) -> GatewayRefund:
+        answer = original(intent_id, amount=amount, idempotency_key=idempotency_key)
+        return attrs.evolve(answer, status=GatewayRefundStatus.PENDING)
+
+    shop.gateway.refund = pending_refund  # type: ignore[method-assign]
+    refund(shop, intent["order_id"], 1000)
+    shop.gateway.take_events()  # the refund's webhook is lost
+    order = order_of(shop, intent["order_id"])
+    assert [r.status for r in order.refunds] == [RefundStatus.PENDING]
+    report = reconcile_payments(**shop.ports)
+    assert report.orders_caught_up == 1
+    done = order_of(shop, intent["order_id"])
+    assert [r.status for r in done.refunds] == [RefundStatus.SUCCEEDED]
+    assert done.status is OrderStatus.PARTIALLY_REFUNDED

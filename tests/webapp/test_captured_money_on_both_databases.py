@@ -183,8 +183,8 @@ def test_a_refund_owed_while_the_gateway_is_down_is_finished_by_the_job(
     again = cli_env.invoke(cli, ["jobs", "reconcile"])
 
     assert first.exit_code == 0, first.output
-    assert "followed_up=1 still_owing=0" in first.output
-    assert "followed_up=0 still_owing=0" in again.output
+    assert "orders_followed_up=1 still_owing=0" in first.output
+    assert "orders_followed_up=0 still_owing=0" in again.output
     done = ann["shopper"].order(ann["order_id"])
     assert done["status"] == "cancelled"
     assert done["amount_refunded"] == done["amount_captured"]

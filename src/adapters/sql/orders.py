@@ -304,6 +304,28 @@ class SqlOrderRepository:
             ).scalars()
         )
 
+    def awaiting_gateway_word(self, placed_before: datetime, limit: int) -> list[str]:
+        """Served by the (status, hold_expires_at) index and the refunds' order_id index."""
+        return list(
+            self._connection.execute(
+                union(
+                    select(orders.c.id.label("order_id"), orders.c.created_at).where(
+                        orders.c.status == OrderStatus.AWAITING_PAYMENT.value,
+                        orders.c.intent_id.is_not(None),
+                        orders.c.created_at < placed_before,
+                    ),
+                    select(refunds.c.order_id, orders.c.created_at)
+                    .join(orders, orders.c.id == refunds.c.order_id)
+                    .where(
+                        refunds.c.status == RefundStatus.PENDING.value,
+                        refunds.c.gateway_refund_id.is_not(None),
+                    ),
+                )
+                .order_by("created_at", "order_id")
+                .limit(limit)
+            ).scalars()
+        )
+
     # -- loading -------------------------------------------------------------------------------
 
     def _get_one(self, query: Select[Any], key: str) -> Order | None:

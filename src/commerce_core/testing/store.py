@@ -21,7 +21,7 @@ from commerce_core.domain.audit import GENESIS_HASH, AuditEntry
 from commerce_core.domain.catalog import Product
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.idempotency import IdempotencyRecord
-from commerce_core.domain.orders import Order, OrderStatus, StockState
+from commerce_core.domain.orders import Order, OrderStatus, RefundStatus, StockState
 from commerce_core.domain.payments import GatewayEvent
 from commerce_core.errors import Conflict, EmailAlreadyRegistered
 from commerce_core.ports import EventBuffer
@@ -145,6 +145,25 @@ class _Orders(_Repo):
             key=lambda o: (o.hold_expires_at, o.id),
         )
         return [o.id for o in expired[:limit]]
+
+    def awaiting_gateway_word(self, placed_before: datetime, limit: int) -> list[str]:
+        waiting = sorted(
+            (
+                o
+                for o in self._data.orders.values()
+                if (
+                    o.status is OrderStatus.AWAITING_PAYMENT
+                    and o.intent_id is not None
+                    and o.created_at < placed_before
+                )
+                or any(
+                    r.status is RefundStatus.PENDING and r.gateway_refund_id is not None
+                    for r in o.refunds
+                )
+            ),
+            key=lambda o: (o.created_at, o.id),
+        )
+        return [o.id for o in waiting[:limit]]
 
     def owing_gateway_work(self, limit: int) -> list[str]:
         owing = sorted(

@@ -43,6 +43,7 @@ __all__ = [
     "MAX_REASON",
     "SYSTEM_ACTOR",
     "RefundOrder",
+    "refresh_pending_refunds",
     "refund_gateway_key",
     "refund_order",
     "request_owed_refunds",
@@ -182,6 +183,31 @@ def request_owed_refunds(
                 actor = refund.requested_by or SYSTEM_ACTOR
                 _record_refusal(uow, locked, refund, clock.now(), actor, str(refused))
                 uow.commit()
+            continue
+        with uow:
+            _record_answer(uow, _locked(uow, order_id), refund, answer, clock.now(), None)
+            uow.commit()
+
+
+def refresh_pending_refunds(
+    order_id: str, *, uow: UnitOfWork, gateways: GatewayRegistry, clock: Clock
+) -> None:
+    """Ask the gateway how the order's refunds it called pending ended (their webhook may
+    have been lost), and record what it says. Events go to ``uow``: the caller publishes."""
+    with uow:
+        order = uow.orders.get(order_id)
+    if order is None or order.intent_id is None:
+        return
+    for refund in order.refunds:
+        if refund.status is not RefundStatus.PENDING or refund.gateway_refund_id is None:
+            continue
+        try:
+            answer = gateways.get(order.gateway).get_refund(
+                order.intent_id, refund.gateway_refund_id
+            )
+        except GatewayError:
+            continue  # unknown now, out of reach, or not configured: the next run asks again
+        if answer.status is GatewayRefundStatus.PENDING:
             continue
         with uow:
             _record_answer(uow, _locked(uow, order_id), refund, answer, clock.now(), None)

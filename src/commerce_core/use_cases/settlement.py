@@ -30,12 +30,17 @@ from commerce_core.errors import GatewayError, GatewayUnavailable, OutOfStock
 from commerce_core.ports import Clock, EventSink, GatewayRegistry, UnitOfWork
 from commerce_core.use_cases._publishing import publishing
 from commerce_core.use_cases.outcomes import ConfirmOutcome
-from commerce_core.use_cases.refunds import SYSTEM_ACTOR, request_owed_refunds
+from commerce_core.use_cases.refunds import (
+    SYSTEM_ACTOR,
+    refresh_pending_refunds,
+    request_owed_refunds,
+)
 from commerce_core.use_cases.stock import give_back, take_for_lines
 
 __all__ = [
     "Settled",
     "apply_intent",
+    "catch_up_with_gateway",
     "end_unpaid",
     "settle_gateway_work",
     "settle_order",
@@ -236,3 +241,36 @@ def _close_intent(
         locked.intent_closed(now)
         uow.orders.save(locked)
         uow.commit()
+
+
+def catch_up_with_gateway(
+    order_id: str, *, uow: UnitOfWork, gateways: GatewayRegistry, clock: Clock, events: EventSink
+) -> None:
+    """What the gateway knows and the shop does not (a webhook lost on the way): an intent of an
+    order awaiting payment that succeeded or was canceled there, and the outcome of refunds the
+    gateway called pending. Idempotent; what cannot be asked now is asked by the next run."""
+    with publishing(uow, events, clock):
+        with uow:
+            order = uow.orders.get(order_id)
+        if order is None:
+            return
+        if order.is_payable and order.intent_id is not None:
+            try:
+                intent = gateways.get(order.gateway).get_intent(order.intent_id)
+            except GatewayError:
+                intent = None
+            if intent is not None and intent.status in (
+                IntentStatus.SUCCEEDED,
+                IntentStatus.CANCELED,
+            ):
+                with uow:
+                    locked = uow.orders.get(order_id, for_update=True)
+                    if locked is not None and locked.is_payable:
+                        now = clock.now()
+                        if intent.status is IntentStatus.SUCCEEDED:
+                            settle_order(uow, locked, intent.amount, now)
+                        else:
+                            end_unpaid(uow, locked, "intent_canceled", now, failed=False)
+                        uow.orders.save(locked)
+                        uow.commit()
+        refresh_pending_refunds(order_id, uow=uow, gateways=gateways, clock=clock)

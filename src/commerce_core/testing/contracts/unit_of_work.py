@@ -417,3 +417,42 @@ class UnitOfWorkContract:
         assert total == 3
         assert page == [alerts[2], alerts[1]]
         assert rest == [alerts[0]]
+
+    def test_orders_owing_their_gateway_a_call_or_awaiting_its_word_are_found(
+        self, new_uow: NewUow
+    ) -> None:
+        waiting, fresh, paid, to_cancel = (
+            _order(at=T0 - timedelta(minutes=m)) for m in (10, 1, 20, 30)
+        )
+        for order, intent in (
+            (waiting, "pi_w"),
+            (fresh, "pi_f"),
+            (paid, "pi_p"),
+            (to_cancel, "pi_c"),
+        ):
+            order.attach_intent(intent, T0)
+        paid.settle(paid.total, T0)
+        paid.request_refund(
+            refund_id="re_p", amount=Money(100, "USD"), reason="", requested_by=None, now=T0
+        )
+        to_cancel.fail_payment("card_declined", T0, cancel_intent=True)
+        with new_uow() as uow:
+            for order in (waiting, fresh, paid, to_cancel):
+                uow.orders.add(order)
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.orders.owing_gateway_work(10) == sorted([paid.id, to_cancel.id])
+            # Only orders placed before the cutoff are asked about; a refund without the
+            # gateway's id yet is owed work, not a question.
+            assert uow.orders.awaiting_gateway_word(T0 - timedelta(minutes=5), 10) == [waiting.id]
+            stored = uow.orders.get(paid.id, for_update=True)
+            assert stored is not None
+            stored.refunds[0].gateway_refund_id = "gw_re_p"  # the gateway said: pending
+            uow.orders.save(stored)
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.orders.owing_gateway_work(10) == [to_cancel.id]
+            assert uow.orders.awaiting_gateway_word(T0 - timedelta(minutes=5), 10) == [
+                paid.id,
+                waiting.id,
+            ]
