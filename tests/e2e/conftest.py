@@ -46,7 +46,14 @@ class Shop:
         )
 
 
-def _start(database_url: str, tmp: Path) -> Iterator[Shop]:
+def free_port() -> int:
+    return _free_port()
+
+
+def start_shop(
+    database_url: str, tmp: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Shop]:
+    """Migrate, seed, create the admin and serve; stop it and check its log afterwards."""
     port = _free_port()
     env = {
         **os.environ,
@@ -54,6 +61,7 @@ def _start(database_url: str, tmp: Path) -> Iterator[Shop]:
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     shop = Shop(f"http://127.0.0.1:{port}", env)
     for args, stdin in (
@@ -113,4 +121,4 @@ def shop(
         url = f"sqlite:///{tmp / 'shop.db'}"
     else:
         url = request.getfixturevalue("pg_url")
-    yield from _start(url, tmp)
+    yield from start_shop(url, tmp)

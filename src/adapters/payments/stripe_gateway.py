@@ -112,11 +112,10 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.CardError as declined:
-            # A decline is an answer: Stripe hands the intent back inside the error.
+            # A decline is an answer: Stripe hands the intent back inside the error (and
+            # where it does not, the intent as it now is tells the decline).
             found = _intent_in(declined)
-            if found is not None:
-                return found
-            _raise_for(declined)
+            return found if found is not None else self.get_intent(intent_id)
         except stripe.InvalidRequestError as refused:
             if refused.code == _UNEXPECTED_STATE:
                 current = self.get_intent(intent_id)
