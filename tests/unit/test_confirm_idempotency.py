@@ -17,6 +17,7 @@ from commerce_core import (
     IdempotencyRequestInProgress,
     IntentStatus,
     InvalidInput,
+    Money,
     OrderStatus,
     PaymentIntent,
     Result,
@@ -122,6 +123,18 @@ def test_keys_are_scoped_per_user(shop: InMemoryShop) -> None:
     bob = confirm(shop, bobs["intent_id"], key="same", user=BOB)
     assert bob.outcome == "paid"
     assert not bob.replayed
+
+
+def test_two_shops_on_one_gateway_account_do_not_share_gateway_answers() -> None:
+    # Staging beside production, or a development database reset: same user id, same key,
+    # different orders, one provider account. The second must be charged, not replayed.
+    first = InMemoryShop.with_demo_product(stock=5, price=Money(1999, "USD"))
+    second = InMemoryShop(clock=first.clock, gateway=first.gateway)
+    second.product_id = second.add_product(stock=5, price=Money(1999, "USD")).id
+    for each in (first, second):
+        intent = start_checkout(each)
+        assert confirm(each, intent["intent_id"], key="same").outcome is ConfirmOutcome.PAID
+        assert each.gateway.get_intent(intent["intent_id"]).status is IntentStatus.SUCCEEDED
 
 
 @pytest.mark.parametrize("key", ["", "   ", "k" * 256, "tab\there"])

@@ -86,6 +86,11 @@ class IdempotencyRecord:
         self.response = response
 
     def derived_key(self, step: str) -> str:
-        """A key for a downstream call (the gateway's Idempotency-Key) tied to this record."""
-        raw = f"{self.user_id}\x1f{self.scope}\x1f{self.key}\x1f{step}"
+        """A key for a downstream call (the gateway's Idempotency-Key) tied to this record.
+
+        The request's fingerprint is part of it: gateway keys live per provider account, which
+        several shops (staging beside production, a database reset in development) may share,
+        and the same user key there must not replay another shop's answer.
+        """
+        raw = f"{self.user_id}\x1f{self.scope}\x1f{self.key}\x1f{self.fingerprint}\x1f{step}"
         return f"{step}-{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
