@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine, make_url
 from adapters.observability import StructlogEventSink, configure_logging, init_sentry
 from adapters.passwords import Argon2PasswordHasher
 from adapters.payments.fake_gateway import FakeStripeGateway
+from adapters.payments.paypal import PayPalGateway
+from adapters.payments.razorpay import RazorpayGateway
 from adapters.payments.stripe_gateway import StripeGateway
 from adapters.sql import SqlUnitOfWork, make_engine, normalise_url, ping, upgrade
 from commerce_core import (
@@ -159,6 +161,21 @@ def build_gateways(settings: Settings, engine: Engine) -> dict[str, _Gateway]:
             secret_key=settings.stripe_secret_key,
             webhook_secret=settings.stripe_webhook_secret,
             api_base=settings.stripe_api_base,
+        )
+    if settings.paypal_client_id is not None:  # the adapter refuses a missing secret or id
+        gateways["paypal"] = PayPalGateway(
+            client_id=settings.paypal_client_id,
+            client_secret=settings.paypal_client_secret or "",
+            webhook_id=settings.paypal_webhook_id or "",
+            environment=settings.paypal_environment,
+            base_url=settings.paypal_api_base,
+        )
+    if settings.razorpay_key_id is not None:  # the adapter refuses a missing secret
+        gateways["razorpay"] = RazorpayGateway(
+            key_id=settings.razorpay_key_id,
+            key_secret=settings.razorpay_key_secret or "",
+            webhook_secret=settings.razorpay_webhook_secret or "",
+            base_url=settings.razorpay_api_base,
         )
     return gateways
 

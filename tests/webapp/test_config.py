@@ -11,7 +11,7 @@ import structlog
 from flask import request
 
 from webapp.app import create_app
-from webapp.bootstrap import Container
+from webapp.bootstrap import Container, build_gateways
 from webapp.config import DEV_SECRET_KEY, ConfigError, Settings
 
 PRODUCTION_SECRET = "s" * 48
@@ -141,6 +141,29 @@ def test_production_refuses_paypal_sandbox_and_razorpay_test_keys() -> None:
             }
         )
     assert set(error.value.settings) == {"PAYPAL_ENVIRONMENT", "RAZORPAY_KEY_ID"}
+
+
+def test_production_builds_every_live_gateway_and_no_fake_one() -> None:
+    settings = Settings.from_env(
+        {
+            **PRODUCTION,
+            **LIVE_STRIPE,
+            "PAYPAL_CLIENT_ID": "id",
+            "PAYPAL_CLIENT_SECRET": "secret",
+            "PAYPAL_WEBHOOK_ID": "wh",
+            "PAYPAL_ENVIRONMENT": "live",
+            "RAZORPAY_KEY_ID": "rzp_live_123",
+            "RAZORPAY_KEY_SECRET": "secret",
+            "RAZORPAY_WEBHOOK_SECRET": "whsecret",
+        }
+    )
+    # Nothing is asked of the providers while building: no network, no engine needed.
+    gateways = build_gateways(settings, engine=None)  # type: ignore[arg-type]
+    assert {name: gateway.name for name, gateway in gateways.items()} == {
+        "stripe": "stripe",
+        "paypal": "paypal",
+        "razorpay": "razorpay",
+    }
 
 
 def test_keys_can_be_read_from_files(tmp_path: Path) -> None:
