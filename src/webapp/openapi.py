@@ -174,7 +174,11 @@ _SHOP_PATHS: dict[str, Any] = {
                 object_schema(
                     ["intent_id"],
                     intent_id=STRING,
-                    payment_method=NULLABLE_STRING,
+                    payment_method={
+                        **NULLABLE_STRING,
+                        "description": "stripe: a PaymentMethod id (pm_...); paypal: 'paypal' "
+                        "once the buyer approved; razorpay: Checkout's razorpay_payment_id",
+                    },
                     payment_proof={
                         **NULLABLE_STRING,
                         "description": "the gateway client's proof (Razorpay's signature)",
