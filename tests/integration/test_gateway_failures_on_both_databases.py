@@ -3,20 +3,22 @@ local Stripe fake, over the real SQL adapter on SQLite and on PostgreSQL:
 
 - a timeout during confirm leaves no paid order, and a retry with the same key completes it,
   charging once;
-- a payment that succeeded at the gateway while our commit failed is completed later - by the
-  retry, or by the reconciliation job asking the gateway;
+- a payment that succeeded at the gateway while our commit failed is completed later - by
+  Stripe's webhook, by the retry, or by the reconciliation job asking the gateway;
 - a refund the gateway refused definitively frees its amount;
 - a refund whose outcome is unknown stays reserved until reconciled, then is recorded once.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from adapters.payments import stripe_wire
 from adapters.payments.stripe_gateway import StripeGateway
 from adapters.sql import SqlUnitOfWork
 from commerce_core import (
@@ -24,6 +26,7 @@ from commerce_core import (
     ConfirmOrder,
     ConfirmOutcome,
     CreateCheckoutIntent,
+    EventOutcome,
     GatewayError,
     GatewayRegistry,
     GatewayUnavailable,
@@ -35,11 +38,14 @@ from commerce_core import (
     RefundStatus,
     confirm_order,
     create_checkout_intent,
+    handle_gateway_event,
     reconcile_payments,
     refund_order,
 )
 from commerce_core.testing import FakeClock, RecordingEventSink, make_product
 from tests.support.stripe_api import SECRET_KEY, StripeApi
+
+WEBHOOK_SECRET = "whsec_failures"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -79,7 +85,7 @@ class Shop:
         self.api.recover()
         self.gateway = StripeGateway(
             secret_key=SECRET_KEY,
-            webhook_secret="whsec_failures",
+            webhook_secret=WEBHOOK_SECRET,
             api_base=base,
             timeout=(1.0, 0.5),
             max_network_retries=0,
@@ -118,6 +124,27 @@ class Shop:
             **self.ports(),
         )
         return intent["order_id"]
+
+    def signed_event(self, event_type: str, intent: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        """The event Stripe would send about ``intent`` as the fake now holds it, signed."""
+        held = self.api.intents[intent["intent_id"]]
+        body = stripe_wire.encode_event(
+            stripe_wire.event_object(
+                event_id=f"evt_{intent['order_id']}",
+                event_type=event_type,
+                data_object=stripe_wire.payment_intent_object(
+                    intent_id=held.id,
+                    amount=held.amount,
+                    status=held.status.value,
+                    client_secret=f"{held.id}_secret_x",
+                    order_id=intent["order_id"],
+                    created=int(time.time()),
+                ),
+                created=int(time.time()),
+            )
+        )
+        header = stripe_wire.sign_payload(body, WEBHOOK_SECRET, int(time.time()))
+        return body, {"Stripe-Signature": header}
 
     def stock(self) -> int:
         with SqlUnitOfWork(self.engine) as uow:
@@ -165,6 +192,25 @@ def test_a_capture_whose_commit_failed_is_completed_by_the_retry(shop: Shop) -> 
     assert retried.outcome in (ConfirmOutcome.PAID, ConfirmOutcome.ALREADY_PAID)
     assert shop.order(intent["order_id"]).status is OrderStatus.PAID
     assert shop.stock() == 4
+
+
+def test_a_capture_whose_commit_failed_is_completed_by_stripes_webhook(shop: Shop) -> None:
+    intent = shop.checkout()
+    command = ConfirmOrder("usr_1", intent["intent_id"], "pm_card_visa", "confirm-4")
+    with pytest.raises(ConnectionError):
+        confirm_order(command, **shop.ports(CommitFailsOnce(shop.engine, fail_at=2)))
+    assert shop.order(intent["order_id"]).status is OrderStatus.AWAITING_PAYMENT
+
+    body, headers = shop.signed_event("payment_intent.succeeded", intent)
+    outcome = handle_gateway_event(shop.gateway.parse_event(body, headers), **shop.ports())
+
+    assert outcome is EventOutcome.PROCESSED
+    assert shop.order(intent["order_id"]).status is OrderStatus.PAID
+    assert shop.stock() == 4
+    # The shopper's retry, once the dead request's lease ran out, is told the order is paid.
+    shop.clock.advance(timedelta(seconds=31))
+    retried = confirm_order(command, **shop.ports())
+    assert retried.outcome in (ConfirmOutcome.PAID, ConfirmOutcome.ALREADY_PAID)
 
 
 def test_a_capture_whose_commit_failed_is_completed_by_the_job_without_a_retry(
