@@ -11,7 +11,7 @@ import structlog
 from flask import request
 
 from webapp.app import create_app
-from webapp.bootstrap import Container, build_gateways
+from webapp.bootstrap import Container, build_container, build_gateways, migrate_database
 from webapp.config import DEV_SECRET_KEY, ConfigError, Settings
 
 PRODUCTION_SECRET = "s" * 48
@@ -103,10 +103,31 @@ def test_an_unknown_gateway_is_refused_by_name() -> None:
     assert error.value.settings == ("PAYMENT_GATEWAY",)
 
 
-def test_production_starts_with_stripe_live_keys_and_postgresql() -> None:
+def test_production_settings_take_stripe_live_keys_and_postgresql() -> None:
     settings = Settings.from_env({**PRODUCTION, **LIVE_STRIPE})
     assert settings.payment_gateway == "stripe"
     assert settings.configured_gateways == ("stripe",)
+
+
+@pytest.mark.postgres
+def test_production_starts_and_serves_with_stripe_and_postgresql(pg_url: str) -> None:
+    settings = Settings.from_env({**PRODUCTION, **LIVE_STRIPE, "DATABASE_URL": pg_url})
+    migrate_database(settings)
+    container = build_container(settings)
+    app = create_app(settings, container=container)
+    try:
+        client = app.test_client()
+        ready = client.get("/readyz")
+        config = client.get("/api/payments/config")
+        assert ready.status_code == 200, ready.get_data(as_text=True)
+        assert config.get_json() == {
+            "gateway": "stripe",
+            "publishable_key": LIVE_STRIPE["STRIPE_PUBLISHABLE_KEY"],
+        }
+        # No fake gateway in production: its webhook route is not there.
+        assert client.post("/api/payments/webhook/fake", data=b"{}").status_code == 404
+    finally:
+        container.close()
 
 
 @pytest.mark.parametrize(
