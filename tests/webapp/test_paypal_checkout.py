@@ -11,17 +11,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
 import pytest
-from flask import Flask
 from werkzeug.test import TestResponse
 
-from adapters.passwords import Argon2PasswordHasher
 from tests.support.paypal_api import CLIENT_ID, CLIENT_SECRET, WEBHOOK_ID, PayPalApi
 from tests.webapp.browser import Shopper, assert_problem
 from tests.webapp.conftest import Catalog
-from webapp.app import create_app
-from webapp.bootstrap import Container, build_container, migrate_database
 from webapp.config import Settings
 
 
@@ -52,21 +47,6 @@ def settings(tmp_path: Path, paypal_base: tuple[PayPalApi, str]) -> Settings:
         paypal_environment="sandbox",
         paypal_api_base=paypal_base[1],
     )
-
-
-@pytest.fixture
-def container(settings: Settings) -> Iterator[Container]:
-    migrate_database(settings)
-    container = attrs.evolve(
-        build_container(settings), hasher=Argon2PasswordHasher.fast_for_tests()
-    )
-    yield container
-    container.close()
-
-
-@pytest.fixture
-def app(settings: Settings, container: Container) -> Flask:
-    return create_app(settings, container=container)
 
 
 def confirm(shopper: Shopper, intent_id: str, payment_method: str = "paypal") -> TestResponse:

@@ -11,17 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
-from flask import Flask
 from werkzeug.test import TestResponse
 
-from adapters.passwords import Argon2PasswordHasher
 from tests.support.razorpay_api import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, RazorpayApi
 from tests.webapp.browser import Shopper, assert_problem
 from tests.webapp.conftest import Catalog
-from webapp.app import create_app
-from webapp.bootstrap import Container, build_container, migrate_database
 from webapp.config import Settings
 
 
@@ -49,21 +44,6 @@ def settings(tmp_path: Path, razorpay_base: tuple[RazorpayApi, str]) -> Settings
         razorpay_webhook_secret=WEBHOOK_SECRET,
         razorpay_api_base=razorpay_base[1],
     )
-
-
-@pytest.fixture
-def container(settings: Settings) -> Iterator[Container]:
-    migrate_database(settings)
-    container = attrs.evolve(
-        build_container(settings), hasher=Argon2PasswordHasher.fast_for_tests()
-    )
-    yield container
-    container.close()
-
-
-@pytest.fixture
-def app(settings: Settings, container: Container) -> Flask:
-    return create_app(settings, container=container)
 
 
 def confirm(shopper: Shopper, intent_id: str, payment_id: str, proof: str | None) -> TestResponse:

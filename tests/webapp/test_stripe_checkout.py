@@ -8,17 +8,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import attrs
 import pytest
-from flask import Flask
 
-from adapters.passwords import Argon2PasswordHasher
 from adapters.payments import stripe_wire
 from tests.support.stripe_api import SECRET_KEY, StripeApi
 from tests.webapp.browser import Shopper, assert_problem
 from tests.webapp.conftest import Catalog
-from webapp.app import create_app
-from webapp.bootstrap import Container, build_container, migrate_database
 from webapp.config import Settings
 
 WEBHOOK_SECRET = "whsec_shop_with_stripe_0123456789abcdef"
@@ -42,21 +37,6 @@ def settings(tmp_path: Path, stripe_base: tuple[StripeApi, str]) -> Settings:
         stripe_webhook_secret=WEBHOOK_SECRET,
         stripe_api_base=stripe_base[1],
     )
-
-
-@pytest.fixture
-def container(settings: Settings) -> Iterator[Container]:
-    migrate_database(settings)
-    container = attrs.evolve(
-        build_container(settings), hasher=Argon2PasswordHasher.fast_for_tests()
-    )
-    yield container
-    container.close()
-
-
-@pytest.fixture
-def app(settings: Settings, container: Container) -> Flask:
-    return create_app(settings, container=container)
 
 
 def _webhook(shopper: Shopper, event_type: str, data: dict[str, object], path: str) -> int:
