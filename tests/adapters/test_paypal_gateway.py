@@ -559,7 +559,7 @@ def test_a_cancel_that_wins_the_race_with_a_capture_in_flight_is_upheld_by_paypa
     # The confirm has read the order (not cancelled); the expiry job cancels it before the
     # capture reaches PayPal. PayPal refuses the capture: the order's intent is AUTHORIZE.
     paypal.before_next(
-        "POST", "/capture", lambda: other_process.cancel_intent(intent_id, idempotency_key="x")
+        r"^POST .*/capture$", lambda: other_process.cancel_intent(intent_id, idempotency_key="x")
     )
     with pytest.raises(GatewayError, match="canceled") as refused:
         gateway.confirm_intent(intent_id, payment_method="paypal", idempotency_key="c")
@@ -578,8 +578,7 @@ def test_a_capture_that_wins_the_race_with_a_cancel_is_answered_as_captured(
     # The cancel has read the order (approved); the buyer's confirm captures it before the
     # cancel's PATCH reaches PayPal, which then refuses to patch a completed order.
     paypal.before_next(
-        "PATCH",
-        intent_id,
+        f"^PATCH .*{intent_id}",
         lambda: other_process.confirm_intent(
             intent_id, payment_method="paypal", idempotency_key="c"
         ),

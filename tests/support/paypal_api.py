@@ -30,8 +30,8 @@ Test controls: ``approve(order_id, declines=False, capture_status="COMPLETED")``
 buyer approves on PayPal's page, optionally with a funding source declined at capture, or whose
 capture stays PENDING or comes out DECLINED), ``void(order_id)``, ``refund_in_dashboard(order_id,
 value)``, ``fail_next(n, status, path)`` (5xx, 429, 409 ...), ``stall_next(n, seconds, path)``
-(the request is processed, then answered too late: a timeout), ``before_next(method, path,
-action)`` (something happens at PayPal between two requests: a race), ``recover()``,
+(the request is processed, then answered too late: a timeout), ``before_next(pattern,
+action)`` (something happens at PayPal between two requests: a race; ``local_api.Faults``), ``recover()``,
 ``revoke_tokens()``, ``sign(body)``, ``deliveries`` (the signed webhooks PayPal would have sent
 for what happened here), ``requests`` (everything the SDK sent), ``unexpected``.
 """
@@ -49,17 +49,17 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from commerce_core import Money, exponent_of
+from tests.support.local_api import Faults, serve
 
 CLIENT_ID = "AfakeClientId0123456789"
 CLIENT_SECRET = "EfakeClientSecret0123456789"
@@ -68,7 +68,6 @@ SANDBOX = "https://api-m.sandbox.paypal.com"
 AUTH_ALGO = "SHA256withRSA"
 CERT_PATH = "/v1/notifications/certs/CERT-360caa42-fca2a594-fake"
 _SIGNING_KEY = b"the fake's stand-in for PayPal's private key"
-T = TypeVar("T")
 
 # PayPal's currencies for REST payments, and those it takes without decimals
 # (https://developer.paypal.com/api/rest/reference/currency-codes/).
@@ -312,13 +311,14 @@ _FAULTS = {
 }
 
 
-class PayPalApi:
+class PayPalApi(Faults):
     def __init__(
         self,
         client_id: str = CLIENT_ID,
         client_secret: str = CLIENT_SECRET,
         webhook_id: str = WEBHOOK_ID,
     ) -> None:
+        super().__init__()
         self.client_id, self.client_secret, self.webhook_id = client_id, client_secret, webhook_id
         self.base = "http://127.0.0.1"  # until serving
         self.orders: dict[str, _Order] = {}
@@ -329,34 +329,9 @@ class PayPalApi:
         self.deliveries: list[tuple[bytes, dict[str, str]]] = []
         self._tokens: set[str] = set()
         self._answers: dict[tuple[str, str], tuple[int, bytes]] = {}
-        # ("fail", status, path part) or ("stall", seconds, path part); "" matches any path.
-        self._faults: list[tuple[str, float, str]] = []
-        self._meanwhile: list[tuple[str, str, Callable[[], object]]] = []
         self._lock = threading.RLock()
 
     # -- test controls -------------------------------------------------------------------------
-
-    def fail_next(self, times: int = 1, status: int = 503, path: str = "") -> None:
-        """Answer the next ``times`` requests (whose path contains ``path``) with ``status``."""
-        with self._lock:
-            self._faults.extend([("fail", float(status), path)] * times)
-
-    def stall_next(self, times: int = 1, seconds: float = 2.0, path: str = "") -> None:
-        """Process the next ``times`` requests (whose path contains ``path``), then answer
-        ``seconds`` late: the client times out, not knowing the request took effect."""
-        with self._lock:
-            self._faults.extend([("stall", seconds, path)] * times)
-
-    def before_next(self, method: str, path: str, action: Callable[[], object]) -> None:
-        """Run ``action`` just before PayPal gets the next ``method`` request whose path contains
-        ``path``: something that happens at PayPal between two of a client's requests."""
-        with self._lock:
-            self._meanwhile.append((method, path, action))
-
-    def recover(self) -> None:
-        with self._lock:
-            self._faults.clear()
-            self._meanwhile.clear()
 
     def revoke_tokens(self) -> None:
         with self._lock:
@@ -406,15 +381,9 @@ class PayPalApi:
     @contextmanager
     def serving(self) -> Iterator[str]:
         """Serve on a free local port; yields the base URL to give the SDK."""
-        server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self.base = f"http://127.0.0.1:{server.server_port}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self.base
-        finally:
-            server.shutdown()
-            thread.join(5)
+        with serve(self.wsgi) as base:
+            self.base = base
+            yield base
 
     # -- the API -------------------------------------------------------------------------------
 
@@ -427,14 +396,9 @@ class PayPalApi:
         with self._lock:
             sent = Sent(request.method, request.path, headers, None, request.get_data())
             self.requests.append(sent)
-            fault = _first(self._faults, lambda f: f[2] in request.path)
-            action = _first(
-                self._meanwhile, lambda m: m[0] == request.method and m[1] in request.path
-            )
-        if action is not None:
-            action[2]()
-        if fault is not None and fault[0] == "fail":
-            status = int(fault[1])
+        fault = self.take(request.method, request.path)
+        if fault is not None and fault.fails:
+            status = fault.status
             refusal = _FAULTS.get(status) or Refusal(
                 status, "SERVICE_UNAVAILABLE", "Service Unavailable."
             )
@@ -449,7 +413,7 @@ class PayPalApi:
             # PayPal would call the request malformed: for our client, always a bug.
             self._unexpect(f"{sent.method} {sent.path}: {answer.get_data(as_text=True)}")
         if fault is not None:
-            time.sleep(fault[1])  # processed, but the answer comes after the client gave up
+            time.sleep(fault.seconds)  # processed, but the answer comes after the client gave up
         return answer
 
     def _body(self, request: Request) -> Any:
@@ -795,14 +759,6 @@ class PayPalApi:
 
 
 # -- at the fake's edge --------------------------------------------------------------------------
-
-
-def _first(items: list[T], matches: Callable[[T], bool]) -> T | None:
-    """Remove and return the first of ``items`` that ``matches``."""
-    for index, item in enumerate(items):
-        if matches(item):
-            return items.pop(index)
-    return None
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -41,13 +41,14 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import attrs
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.support.local_api import Faults, serve
 
 KEY_ID = "rzp_test_LocalFake00001"
 KEY_SECRET = "local_fake_key_secret_0123456789"
@@ -133,13 +134,14 @@ def _missing() -> RazorpayError:
     )
 
 
-class RazorpayApi:
+class RazorpayApi(Faults):
     def __init__(
         self,
         key_id: str = KEY_ID,
         key_secret: str = KEY_SECRET,
         webhook_secret: str = WEBHOOK_SECRET,
     ) -> None:
+        super().__init__()
         self.key_id, self.key_secret, self.webhook_secret = key_id, key_secret, webhook_secret
         self.orders: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, dict[str, Any]] = {}
@@ -150,41 +152,10 @@ class RazorpayApi:
         self.refund_status = "processed"
         self._capture_mode: dict[str, str] = {}
         self._refund_answers: dict[str, tuple[str, int, bytes]] = {}
-        self._faults: list[tuple[str, float]] = []  # ("fail", status) or ("stall", seconds)
-        self._outage: int | None = None
-        self._before: list[tuple[re.Pattern[str], Callable[[], None]]] = []
         self._clock = itertools.count(1_770_000_000)
         self._lock = threading.RLock()
 
     # -- test controls -------------------------------------------------------------------------
-
-    def fail_next(self, times: int = 1, status: int = 503) -> None:
-        with self._lock:
-            self._faults.extend([("fail", float(status))] * times)
-
-    def stall_next(self, times: int = 1, seconds: float = 1.0) -> None:
-        with self._lock:
-            self._faults.extend([("stall", seconds)] * times)
-
-    @contextmanager
-    def outage(self, status: int = 503) -> Iterator[None]:
-        """Every request answered with ``status`` within the block."""
-        self._outage = status
-        try:
-            yield
-        finally:
-            self._outage = None
-
-    def before_next(self, pattern: str, action: Callable[[], None]) -> None:
-        """Run ``action`` just before the next request whose ``METHOD /path`` matches."""
-        with self._lock:
-            self._before.append((re.compile(pattern), action))
-
-    def recover(self) -> None:
-        with self._lock:
-            self._faults.clear()
-            self._before.clear()
-            self._outage = None
 
     def signature(self, order_id: str, payment_id: str) -> str:
         """Checkout's signature: HMAC-SHA256 of ``order_id|payment_id`` with the key secret."""
@@ -262,18 +233,9 @@ class RazorpayApi:
     def deliveries_of(self, event: str) -> list[Delivery]:
         return [delivery for delivery in self.deliveries if delivery.event == event]
 
-    @contextmanager
-    def serving(self) -> Iterator[str]:
-        """Serve on a free local port; yields the base URL to give the SDK."""
-        server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        # A short poll interval: shutting down waits for one poll.
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            thread.join(5)
+    def serving(self) -> AbstractContextManager[str]:
+        """Serve on a free local port; the base URL to give the SDK."""
+        return serve(self.wsgi)
 
     # -- the API -------------------------------------------------------------------------------
 
@@ -286,7 +248,6 @@ class RazorpayApi:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        line = f"{request.method} {request.path}"
         with self._lock:
             self.requests.append(
                 Sent(
@@ -297,20 +258,12 @@ class RazorpayApi:
                     body,
                 )
             )
-            due = next(((p, a) for p, a in self._before if p.search(line)), None)
-            if due is not None:
-                self._before.remove(due)
-        if due is not None:
-            due[1]()  # may itself set up a fault for this very request
-        with self._lock:
-            fault = self._faults.pop(0) if self._faults else None
-        if self._outage is not None:
-            return _answer(self._outage, _fault_error(self._outage))
-        if fault is not None and fault[0] == "fail":
-            return _answer(int(fault[1]), _fault_error(int(fault[1])))
+        fault = self.take(request.method, request.path)
+        if fault is not None and fault.fails:
+            return _answer(fault.status, _fault_error(fault.status))
         response = self._authorized(request, body)
         if fault is not None:
-            time.sleep(fault[1])  # done, but answered after the client stopped waiting
+            time.sleep(fault.seconds)  # done, but answered after the client stopped waiting
         return response
 
     def _authorized(self, request: Request, body: Any) -> Response:

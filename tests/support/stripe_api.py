@@ -22,17 +22,17 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import attrs
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from adapters.payments import stripe_wire
 from commerce_core import CommerceError, GatewayError, IntentStatus, Money
 from commerce_core.simulated_gateway import SimulatedIntent, SimulatedRefund
+from tests.support.local_api import Faults, serve
 
 SECRET_KEY = "sk_test_local_stripe_api_0123456789"
 CREATED = 1_770_000_000
@@ -70,45 +70,25 @@ def nested(form: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-class StripeApi:
+class StripeApi(Faults):
     def __init__(self, secret_key: str = SECRET_KEY) -> None:
+        super().__init__()
         self.secret_key = secret_key
         self.intents: dict[str, SimulatedIntent] = {}
         self.refunds: dict[str, SimulatedRefund] = {}
         self.requests: list[Sent] = []
         self._answers: dict[str, tuple[str, int, bytes]] = {}
-        self._faults: list[tuple[str, float]] = []  # ("fail", status) or ("stall", seconds)
         self._lock = threading.RLock()
 
     # -- test controls -------------------------------------------------------------------------
-
-    def fail_next(self, times: int = 1, status: int = 503) -> None:
-        with self._lock:
-            self._faults.extend([("fail", float(status))] * times)
-
-    def stall_next(self, times: int = 1, seconds: float = 2.0) -> None:
-        with self._lock:
-            self._faults.extend([("stall", seconds)] * times)
-
-    def recover(self) -> None:
-        with self._lock:
-            self._faults.clear()
 
     def authenticate(self, intent_id: str, success: bool = True) -> None:
         with self._lock:
             self.intents[intent_id].authenticate(success, _now())
 
-    @contextmanager
-    def serving(self) -> Iterator[str]:
-        """Serve on a free local port; yields the base URL to give the SDK."""
-        server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            thread.join(5)
+    def serving(self) -> AbstractContextManager[str]:
+        """Serve on a free local port; the base URL to give the SDK."""
+        return serve(self.wsgi)
 
     # -- the API -------------------------------------------------------------------------------
 
@@ -121,11 +101,11 @@ class StripeApi:
         params = nested(request.form.to_dict()) if request.method == "POST" else {}
         with self._lock:
             self.requests.append(Sent(request.method, request.path, dict(request.headers), params))
-            fault = self._faults.pop(0) if self._faults else None
-        if fault is not None and fault[0] == "stall":
-            time.sleep(fault[1])  # longer than the client's read timeout
-        elif fault is not None:
-            return _error(int(fault[1]), {"type": "api_error", "message": "simulated fault"})
+        fault = self.take(request.method, request.path)
+        if fault is not None and fault.fails:
+            return _error(fault.status, {"type": "api_error", "message": "simulated fault"})
+        if fault is not None:
+            time.sleep(fault.seconds)  # longer than the client's read timeout
         if request.headers.get("Authorization") != f"Bearer {self.secret_key}":
             return _error(401, {"type": "invalid_request_error", "message": "Invalid API Key"})
         key = request.headers.get("Idempotency-Key")
