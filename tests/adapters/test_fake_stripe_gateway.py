@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from sqlalchemy import MetaData, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from adapters.payments import fake_tables, stripe_wire
+from adapters.payments import fake_tables
 from adapters.payments.fake_gateway import FakeStripeGateway
 from adapters.payments.fake_tables import fake_gateway_events, fake_gateway_intents
 from commerce_core import (
@@ -38,12 +37,11 @@ from commerce_core import (
 )
 from commerce_core.testing import FakeClock
 from commerce_core.testing.contracts import (
-    EventSpec,
     GatewayEventParserContract,
     PaymentGatewayContract,
 )
 from tests.support.simulated_scenarios import SimulatedGatewayScenarios
-from tests.support.stripe_events import stripe_event_body
+from tests.support.stripe_events import StripeShapedEvents
 
 T = TypeVar("T")
 WEBHOOK_SECRET = "whsec_adapter_tests_" + "k" * 24  # as in conftest.py
@@ -67,31 +65,15 @@ class TestFakeStripeGatewayContract(SimulatedGatewayScenarios, PaymentGatewayCon
             event.remove(gateway.engine, "before_cursor_execute", refuse)
 
 
-class TestFakeStripeGatewayEvents(GatewayEventParserContract):
+class TestFakeStripeGatewayEvents(StripeShapedEvents, GatewayEventParserContract):
     """Its webhooks are Stripe's: the parser contract over Stripe's wire format and signature."""
 
     gateway_name = "fake"
+    webhook_secret = WEBHOOK_SECRET
 
     @pytest.fixture
     def parser(self, gateway: FakeStripeGateway) -> FakeStripeGateway:
         return gateway
-
-    def event_body(self, spec: EventSpec) -> bytes:
-        return stripe_event_body(spec)
-
-    def ignored_event_body(self) -> bytes:
-        return stripe_wire.encode_event(
-            stripe_wire.event_object(
-                event_id="evt_customer",
-                event_type="customer.created",
-                data_object={"id": "cus_1", "object": "customer"},
-                created=1_770_000_000,
-            )
-        )
-
-    def signed(self, body: bytes) -> dict[str, str]:
-        stamp = int(time.time())
-        return {stripe_wire.SIGNATURE_HEADER: stripe_wire.sign_payload(body, WEBHOOK_SECRET, stamp)}
 
 
 def _new_intent(gateway: FakeStripeGateway, amount: Money = USD, key: str = "create-1") -> str:

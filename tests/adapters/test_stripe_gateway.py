@@ -30,7 +30,7 @@ from commerce_core.testing.contracts import (
 )
 from tests.support.simulated_scenarios import SimulatedGatewayScenarios
 from tests.support.stripe_api import SECRET_KEY, StripeApi
-from tests.support.stripe_events import stripe_event_body
+from tests.support.stripe_events import StripeShapedEvents, stripe_event_body
 
 WEBHOOK_SECRET = "whsec_stripe_adapter_tests_0123456789abcdef"
 
@@ -80,29 +80,13 @@ class TestStripeGatewayContract(SimulatedGatewayScenarios, PaymentGatewayContrac
         self._api = stripe_api
 
 
-class TestStripeWebhooks(GatewayEventParserContract):
+class TestStripeWebhooks(StripeShapedEvents, GatewayEventParserContract):
     gateway_name = "stripe"
+    webhook_secret = WEBHOOK_SECRET
 
     @pytest.fixture
     def parser(self, gateway: StripeGateway) -> StripeGateway:
         return gateway
-
-    def event_body(self, spec: EventSpec) -> bytes:
-        return stripe_event_body(spec)
-
-    def ignored_event_body(self) -> bytes:
-        return stripe_wire.encode_event(
-            stripe_wire.event_object(
-                event_id="evt_customer",
-                event_type="customer.created",
-                data_object={"id": "cus_1", "object": "customer"},
-                created=1_770_000_000,
-            )
-        )
-
-    def signed(self, body: bytes) -> dict[str, str]:
-        stamp = int(time.time())
-        return {stripe_wire.SIGNATURE_HEADER: stripe_wire.sign_payload(body, WEBHOOK_SECRET, stamp)}
 
 
 # -- on the wire -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from adapters.payments import stripe_wire
@@ -54,3 +55,29 @@ def stripe_event_body(spec: EventSpec) -> bytes:
             event_id=spec.event_id, event_type=event_type, data_object=data, created=CREATED
         )
     )
+
+
+class StripeShapedEvents:
+    """The event bodies and signatures of ``GatewayEventParserContract`` for a parser that
+    speaks Stripe's wire format (the Stripe adapter, the fake gateway); ``webhook_secret`` is
+    the parser's."""
+
+    webhook_secret: str
+
+    def event_body(self, spec: EventSpec) -> bytes:
+        return stripe_event_body(spec)
+
+    def ignored_event_body(self) -> bytes:
+        return stripe_wire.encode_event(
+            stripe_wire.event_object(
+                event_id="evt_customer",
+                event_type="customer.created",
+                data_object={"id": "cus_1", "object": "customer"},
+                created=CREATED,
+            )
+        )
+
+    def signed(self, body: bytes) -> dict[str, str]:
+        stamp = int(time.time())
+        header = stripe_wire.sign_payload(body, self.webhook_secret, stamp)
+        return {stripe_wire.SIGNATURE_HEADER: header}
