@@ -6,6 +6,10 @@ sessions (CI jobs, developers) never see each other's rows. If the server is unr
 that need it are skipped - except in CI (``CI=true``), where they fail: a green CI run must have
 run them. Every test using ``pg_url`` is marked ``postgres`` automatically (``-m "not postgres"``
 deselects them).
+
+Redis comes from ``TEST_REDIS_URL`` (default: a local server, database 0), the same way: a test
+using ``redis_url`` is marked ``redis``, skipped without a server except in CI, and gets a key
+prefix of its own (``redis_prefix``) whose keys are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -24,12 +28,53 @@ from sqlalchemy.pool import NullPool
 from adapters.sql import make_engine, normalise_url, upgrade
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "pg_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)
+
+
+def _unreachable(message: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The URL of a reachable Redis server (skipped without one, failed in CI)."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unreachable(f"Redis is not reachable at {url} (set TEST_REDIS_URL): {exc}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix private to this test; every key under it is deleted afterwards."""
+    import redis
+
+    prefix = f"commerce-test-{secrets.token_hex(6)}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +94,7 @@ def pg_url() -> Iterator[str]:
     except OperationalError as exc:
         admin.dispose()
         where = server.render_as_string(hide_password=True)
-        message = f"PostgreSQL is not reachable at {where} (set TEST_DATABASE_URL): {exc.orig}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        _unreachable(f"PostgreSQL is not reachable at {where} (set TEST_DATABASE_URL): {exc.orig}")
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
