@@ -15,8 +15,11 @@ Every error carries a stable machine ``code`` that drivers (the JSON API, a CLI)
     │   ├── RefundExceedsCaptured         "refund_exceeds_captured"
     │   ├── IdempotencyKeyReused          "idempotency_key_reused"
     │   ├── IdempotencyRequestInProgress  "idempotency_in_progress"
+    │   ├── HoldLimitReached              "hold_limit_reached"
     │   └── EmailAlreadyRegistered        "email_taken"
     ├── AuthenticationFailed              "invalid_credentials"
+    │   └── RefreshRejected               "refresh_rejected"
+    ├── LoginLocked                       "locked_out" (retry_after seconds)
     ├── PermissionDenied                  "forbidden"
     ├── InvalidWebhook                    "invalid_webhook"
     ├── RetryLater                        "retry_later"
@@ -45,17 +48,20 @@ __all__ = [
     "GatewayError",
     "GatewayNotConfigured",
     "GatewayUnavailable",
+    "HoldLimitReached",
     "IdempotencyKeyReused",
     "IdempotencyRequestInProgress",
     "IllegalTransition",
     "InvalidInput",
     "InvalidMoney",
     "InvalidWebhook",
+    "LoginLocked",
     "NotFound",
     "OrderNotPayable",
     "OrderNotRefundable",
     "OutOfStock",
     "PermissionDenied",
+    "RefreshRejected",
     "RefundExceedsCaptured",
     "RetryLater",
 ]
@@ -148,6 +154,13 @@ class IdempotencyRequestInProgress(Conflict):
     title = "A request with this idempotency key is still in progress"
 
 
+class HoldLimitReached(Conflict):
+    """One more checkout would hold more unpaid stock than one shopper (or address) may."""
+
+    code = "hold_limit_reached"
+    title = "Too many unpaid checkouts"
+
+
 class EmailAlreadyRegistered(Conflict):
     code = "email_taken"
     title = "Email already registered"
@@ -156,6 +169,25 @@ class EmailAlreadyRegistered(Conflict):
 class AuthenticationFailed(CommerceError):
     code = "invalid_credentials"
     title = "Invalid email or password"
+
+
+class RefreshRejected(AuthenticationFailed):
+    """The refresh token is unknown, expired, revoked, or was reused (its family is revoked)."""
+
+    code = "refresh_rejected"
+    title = "Sign in again"
+
+
+class LoginLocked(CommerceError):
+    """Too many failed logins for this email (from here, or everywhere): refused, whether or not
+    the account exists, until ``retry_after`` seconds have passed."""
+
+    code = "locked_out"
+    title = "Too many failed logins"
+
+    def __init__(self, retry_after: int, detail: str = "") -> None:
+        super().__init__(detail or "too many failed logins; try again later")
+        self.retry_after = max(1, retry_after)
 
 
 class PermissionDenied(CommerceError):

@@ -15,7 +15,7 @@ are locked in one fixed order everywhere: the order row first, then product rows
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypedDict
 
@@ -23,14 +23,20 @@ from commerce_core.domain.accounts import Session, User
 from commerce_core.domain.audit import AuditEntry
 from commerce_core.domain.catalog import Product
 from commerce_core.domain.events import DomainEvent
+from commerce_core.domain.filters import OrderFilter, UserFilter
+from commerce_core.domain.hold_limits import HeldStock
 from commerce_core.domain.idempotency import IdempotencyRecord
+from commerce_core.domain.limits import RateDecision, RateLimit
+from commerce_core.domain.lockout import AttemptState
 from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order
 from commerce_core.domain.payments import GatewayEvent, GatewayRefund, PaymentIntent
+from commerce_core.domain.refresh_tokens import RefreshToken
 from commerce_core.errors import GatewayNotConfigured
 
 __all__ = [
     "AccountPorts",
+    "AttemptStore",
     "AuditLog",
     "Clock",
     "EventBuffer",
@@ -45,6 +51,8 @@ __all__ = [
     "PaymentPorts",
     "ProcessedEventRepository",
     "ProductRepository",
+    "RateLimiter",
+    "RefreshTokenRepository",
     "SessionRepository",
     "UnitOfWork",
     "UserRepository",
@@ -221,6 +229,15 @@ class OrderRepository(Protocol):
 
     def list_all(self, offset: int, limit: int) -> tuple[list[Order], int]: ...
 
+    def search(self, where: OrderFilter, offset: int, limit: int) -> tuple[list[Order], int]:
+        """Orders ``where`` matches (``OrderFilter.matches``), newest first; and how many."""
+        ...
+
+    def held_unpaid(self, *, user_id: str | None = None, client_ip: str | None = None) -> HeldStock:
+        """Unpaid orders still holding stock - of one user, or from one client address - and
+        the units they hold (the caps on hoarding)."""
+        ...
+
     def expired_holds(self, now: datetime, limit: int) -> list[str]:
         """Ids of orders awaiting payment whose hold expired before ``now``, oldest first."""
         ...
@@ -289,6 +306,19 @@ class UserRepository(Protocol):
 
     def save(self, user: User) -> None: ...
 
+    def lock(self, user_id: str) -> None:
+        """Lock the user's row until the transaction ends: serialises one user's checkouts, so
+        two at once cannot both pass the cap on unpaid holds."""
+        ...
+
+    def count_active_admins(self) -> int:
+        """How many active accounts have the admin role (the last one is never demoted)."""
+        ...
+
+    def search(self, where: UserFilter, offset: int, limit: int) -> tuple[list[User], int]:
+        """Accounts ``where`` matches (``UserFilter.matches``), newest first; and how many."""
+        ...
+
 
 class SessionRepository(Protocol):
     def add(self, session: Session) -> None: ...
@@ -306,6 +336,52 @@ class SessionRepository(Protocol):
 
     def delete_for_user(self, user_id: str) -> int: ...
 
+    def delete_family(self, family_id: str) -> int:
+        """End every session a refresh-token family started (the family was revoked)."""
+        ...
+
+
+class RefreshTokenRepository(Protocol):
+    def add(self, token: RefreshToken) -> None: ...
+
+    def get(self, token_hash: str) -> RefreshToken | None: ...
+
+    def rotate(self, token_hash: str, now: datetime) -> bool:
+        """Mark the token rotated at ``now`` unless it already is or was revoked: one
+        conditional update, so of two concurrent rotations exactly one returns ``True``."""
+        ...
+
+    def revoke_family(self, family_id: str, now: datetime) -> int: ...
+
+    def revoke_for_user(self, user_id: str, now: datetime) -> int: ...
+
+    def delete_expired(self, now: datetime) -> int:
+        """Forget families past their absolute expiry (nothing can use them)."""
+        ...
+
+
+class AttemptStore(Protocol):
+    """Login-failure counters shared by every instance of the shop (SQL or Redis): not part of
+    a unit of work, each call atomic on its own, so concurrent failures are all counted."""
+
+    def get(self, key: str) -> AttemptState: ...
+
+    def add_failure(self, key: str, now: datetime, window: timedelta) -> AttemptState:
+        """Count one failure. If the key's window ended (or there is none), a new one starts at
+        ``now`` with this failure as its first. The state after counting."""
+        ...
+
+    def lock(self, key: str, until: datetime, now: datetime, *, extend: bool) -> AttemptState:
+        """Lock ``key`` until ``until``, count the lock, and start the failures afresh. Unless
+        ``extend``, a lock still in force at ``now`` is left as it is (and not counted again)."""
+        ...
+
+    def clear(self, key: str) -> None: ...
+
+    def clear_prefix(self, prefix: str) -> int:
+        """Clear every key starting with ``prefix``; how many there were."""
+        ...
+
 
 class AuditLog(Protocol):
     def append(self, entry: AuditEntry) -> AuditEntry:
@@ -315,6 +391,10 @@ class AuditLog(Protocol):
     def list(self, offset: int, limit: int) -> tuple[list[AuditEntry], int]: ...
 
     def all(self) -> Sequence[AuditEntry]: ...
+
+    def for_target(self, target: str) -> Sequence[AuditEntry]:
+        """The entries about ``target`` (``order:<id>``, ``user:<id>`` ...), oldest first."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -333,6 +413,8 @@ class UnitOfWork(Protocol):
     def users(self) -> UserRepository: ...
     @property
     def sessions(self) -> SessionRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
     @property
     def audit(self) -> AuditLog: ...
 
@@ -359,6 +441,25 @@ class UnitOfWork(Protocol):
 
     def collect_new_events(self) -> list[DomainEvent]:
         """The events of committed transactions not collected before, in announcement order."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """Counters of requests per moving window, shared by every process of the shop (Redis) or
+    kept by one (memory). Keys are opaque to the core - a client address, an account id, an
+    email - and a limiter keeps each ``RateLimit``'s counters apart from every other's.
+
+    A limiter answers, it never raises: when its shared store is out of reach it goes on
+    counting on its own (per process) rather than failing the request or letting it through
+    unlimited. A refused hit is not counted, so waiting ``reset_after`` is always enough.
+    """
+
+    def hit(self, limit: RateLimit, key: str) -> RateDecision:
+        """Count one request for ``key`` if ``limit`` has room for it; the decision after."""
+        ...
+
+    def peek(self, limit: RateLimit, key: str) -> RateDecision:
+        """What ``hit`` would answer now, counting nothing (``allowed``: a hit would pass)."""
         ...
 
 
@@ -398,9 +499,10 @@ class PaymentPorts(TypedDict):
 
 
 class AccountPorts(TypedDict):
-    """What the registration, login and staff-account use cases take."""
+    """What the registration, login, session and staff-account use cases take."""
 
     uow: UnitOfWork
     hasher: PasswordHasher
     clock: Clock
     events: EventSink
+    attempts: AttemptStore

@@ -1,4 +1,5 @@
-"""JSON-ready primitives of the domain objects: the public shape of products, orders, refunds.
+"""JSON-ready primitives of the domain objects: the public shape of products, orders, refunds,
+and the fuller shapes staff see (an order's payment and audit trail, accounts, alerts).
 
 Idempotent replays store and return exactly these, so a replay is byte-for-byte the first answer.
 """
@@ -11,10 +12,24 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from commerce_core.domain.accounts import User
+from commerce_core.domain.audit import AuditEntry
 from commerce_core.domain.catalog import Product
-from commerce_core.domain.orders import Order, Refund
+from commerce_core.domain.events import DomainEvent
+from commerce_core.domain.orders import Order, OrderStatus, Refund
 
-__all__ = ["Page", "order_view", "product_view", "refund_view", "timestamp"]
+__all__ = [
+    "Page",
+    "alert_view",
+    "audit_entry_view",
+    "order_view",
+    "product_view",
+    "refund_view",
+    "staff_order_summary_view",
+    "staff_order_view",
+    "staff_user_view",
+    "timestamp",
+]
 
 T = TypeVar("T")
 
@@ -71,6 +86,108 @@ def order_view(order: Order) -> dict[str, Any]:
         "hold_expires_at": timestamp(order.hold_expires_at),
         "created_at": timestamp(order.created_at),
         "paid_at": timestamp(order.paid_at),
+    }
+
+
+# -- what staff see: more than a shopper, never a secret (no password hash, no token) -----------
+
+_UNCAPTURED_PAYMENT = {
+    OrderStatus.AWAITING_PAYMENT: "pending",
+    OrderStatus.PAYMENT_FAILED: "failed",
+    OrderStatus.CANCELLED: "cancelled",
+}
+
+
+def _payment_status(order: Order) -> str:
+    """Where the money stands, which the order's status alone does not say (a cancelled order
+    may have had a capture refunded; a ``needs_refund`` one holds a capture owed back)."""
+    captured = order.captured
+    if captured is None:
+        return _UNCAPTURED_PAYMENT.get(order.status, "pending")
+    refunded = order.refunded
+    if refunded >= captured:
+        return "refunded"
+    return "partially_refunded" if refunded.is_positive else "captured"
+
+
+def _staff_refund_view(refund: Refund) -> dict[str, Any]:
+    return {
+        **refund_view(refund),
+        "gateway_refund_id": refund.gateway_refund_id,
+        "requested_by": refund.requested_by,
+        "external": refund.external,
+        "updated_at": timestamp(refund.updated_at),
+    }
+
+
+def staff_order_summary_view(order: Order) -> dict[str, Any]:
+    """An order in the staff's list: the shopper's view plus whose it is and what needs a look."""
+    return {
+        **order_view(order),
+        "user_id": order.user_id,
+        "gateway": order.gateway,
+        "disputed": order.disputed,
+    }
+
+
+def audit_entry_view(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": timestamp(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "target": entry.target,
+        "ip": entry.ip,
+        "details": entry.details,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def staff_order_view(
+    order: Order, customer: User | None, trail: Sequence[AuditEntry]
+) -> dict[str, Any]:
+    """One order for staff: its payment, every refund (external ones too), the customer, and
+    the audit trail about it, oldest first. ``customer`` is ``None`` if the account is gone;
+    the order still names its id."""
+    captured = order.captured
+    return {
+        **staff_order_summary_view(order),
+        "stock_state": order.stock_state.value,
+        "payment": {
+            "gateway": order.gateway,
+            "intent_id": order.intent_id,
+            "amount": order.total.to_primitive(),
+            "captured": None if captured is None else captured.to_primitive(),
+            "refunded": order.refunded.to_primitive(),
+            "refundable": order.refundable.to_primitive(),
+            "status": _payment_status(order),
+            "failure_code": order.failure_code,
+            "intent_to_cancel": order.intent_to_cancel,
+        },
+        "refunds": [_staff_refund_view(refund) for refund in order.refunds],
+        "customer": {
+            "id": order.user_id,
+            "email": None if customer is None else customer.email,
+        },
+        "audit_trail": [audit_entry_view(entry) for entry in trail],
+    }
+
+
+def staff_user_view(user: User) -> dict[str, Any]:
+    return {
+        **user.to_primitive(),
+        "active": user.is_active,
+        "created_at": timestamp(user.created_at),
+    }
+
+
+def alert_view(alert: DomainEvent) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "name": alert.name,
+        "occurred_at": timestamp(alert.occurred_at),
+        "fields": alert.fields,
     }
 
 

@@ -105,6 +105,8 @@ class Session:
     user_id: str
     created_at: datetime
     last_seen_at: datetime
+    # The refresh-token family this session belongs to: revoking the family ends it too.
+    family_id: str | None = None
 
     def is_live(self, now: datetime, policy: SessionPolicy) -> bool:
         return (

@@ -133,6 +133,9 @@ class Order:
     intent_to_cancel: bool = False
     # The buyer's bank disputes the payment (a chargeback is open): staff must look.
     disputed: bool = False
+    # The address the checkout came from, as the driver trusted it (for the per-address cap
+    # on unpaid holds); None when unknown.
+    client_ip: str | None = None
 
     @classmethod
     def place(
@@ -144,6 +147,7 @@ class Order:
         gateway: str,
         now: datetime,
         hold_expires_at: datetime,
+        client_ip: str | None = None,
     ) -> Order:
         """A new order awaiting payment whose stock the caller has already taken from the catalog."""
         if not lines:
@@ -161,6 +165,7 @@ class Order:
             hold_expires_at=hold_expires_at,
             stock_state=StockState.HELD,
             gateway=gateway,
+            client_ip=client_ip,
         )
 
     # -- money ---------------------------------------------------------------------------------

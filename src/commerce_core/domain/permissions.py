@@ -18,12 +18,15 @@ class Permission(enum.StrEnum):
     ORDERS_REFUND = "orders:refund"
     AUDIT_READ = "audit:read"
     USERS_MANAGE = "users:manage"
+    LOGINS_UNLOCK = "logins:unlock"
     ALERTS_READ = "alerts:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset(),
-    Role.SUPPORT: frozenset({Permission.ORDERS_READ, Permission.ALERTS_READ}),
+    Role.SUPPORT: frozenset(
+        {Permission.ORDERS_READ, Permission.ALERTS_READ, Permission.LOGINS_UNLOCK}
+    ),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -2,17 +2,20 @@
 
 - In-memory fakes of every port, one module per port: ``FakeClock`` (clock), ``FakeGateway``
   (gateway), ``FakePasswordHasher`` (passwords), ``RecordingEventSink`` (events),
-  ``InMemoryStore`` + ``InMemoryUnitOfWork`` (store).
+  ``InMemoryStore`` + ``InMemoryUnitOfWork`` (store), ``InMemoryAttemptStore`` (attempts),
+  ``InMemoryRateLimiter`` (rate_limits).
 - ``InMemoryShop``: all of them wired together, for a one-line setup (shop).
 - ``commerce_core.testing.contracts``: suites an adapter subclasses to prove it conforms.
 - ``commerce_core.testing.strategies``: hypothesis strategies for the value objects (needs
   hypothesis installed; imported on demand).
 """
 
+from commerce_core.testing.attempts import InMemoryAttemptStore
 from commerce_core.testing.clock import FakeClock
 from commerce_core.testing.events import RecordingEventSink
 from commerce_core.testing.gateway import FakeGateway, to_gateway_event
 from commerce_core.testing.passwords import FakePasswordHasher
+from commerce_core.testing.rate_limits import InMemoryRateLimiter
 from commerce_core.testing.shop import InMemoryShop, make_product
 from commerce_core.testing.store import InMemoryStore, InMemoryUnitOfWork
 
@@ -20,6 +23,8 @@ __all__ = [
     "FakeClock",
     "FakeGateway",
     "FakePasswordHasher",
+    "InMemoryAttemptStore",
+    "InMemoryRateLimiter",
     "InMemoryShop",
     "InMemoryStore",
     "InMemoryUnitOfWork",

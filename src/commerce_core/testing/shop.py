@@ -11,6 +11,7 @@ from commerce_core.domain.catalog import Product
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.money import Money
 from commerce_core.ports import AccountPorts, GatewayRegistry, PaymentGateway, PaymentPorts
+from commerce_core.testing.attempts import InMemoryAttemptStore
 from commerce_core.testing.clock import FakeClock
 from commerce_core.testing.events import RecordingEventSink
 from commerce_core.testing.gateway import FakeGateway
@@ -59,6 +60,7 @@ class InMemoryShop:
     gateway: PaymentGateway = attrs.Factory(lambda self: FakeGateway(self.clock), takes_self=True)
     events: RecordingEventSink = attrs.Factory(RecordingEventSink)
     hasher: FakePasswordHasher = attrs.Factory(FakePasswordHasher)
+    attempts: InMemoryAttemptStore = attrs.Factory(InMemoryAttemptStore)
     product_id: str = ""
     others: tuple[PaymentGateway, ...] = ()
 
@@ -81,7 +83,13 @@ class InMemoryShop:
     @property
     def account_ports(self) -> AccountPorts:
         """What the account use cases take, over a fresh unit of work."""
-        return AccountPorts(uow=self.uow, hasher=self.hasher, clock=self.clock, events=self.events)
+        return AccountPorts(
+            uow=self.uow,
+            hasher=self.hasher,
+            clock=self.clock,
+            events=self.events,
+            attempts=self.attempts,
+        )
 
     def add_product(self, **kwargs: Any) -> Product:
         product = make_product(now=self.clock.now(), **kwargs)

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 import attrs
 
-from commerce_core.domain.accounts import Session, User
+from commerce_core.domain.accounts import Role, Session, User
 from commerce_core.domain.audit import GENESIS_HASH, AuditEntry
 from commerce_core.domain.catalog import Product
 from commerce_core.domain.events import DomainEvent
+from commerce_core.domain.filters import OrderFilter, UserFilter
+from commerce_core.domain.hold_limits import HeldStock
 from commerce_core.domain.idempotency import IdempotencyRecord
 from commerce_core.domain.orders import Order, OrderStatus, RefundStatus, StockState
 from commerce_core.domain.payments import GatewayEvent
+from commerce_core.domain.refresh_tokens import RefreshToken
 from commerce_core.errors import Conflict, EmailAlreadyRegistered
 from commerce_core.ports import EventBuffer
 
@@ -37,6 +40,7 @@ class _Data:
     events: set[str] = attrs.Factory(set)
     users: dict[str, User] = attrs.Factory(dict)
     sessions: dict[str, Session] = attrs.Factory(dict)
+    refresh_tokens: dict[str, RefreshToken] = attrs.Factory(dict)
     audit: list[AuditEntry] = attrs.Factory(list)
     outbox: dict[str, tuple[DomainEvent, datetime | None]] = attrs.Factory(dict)
 
@@ -133,6 +137,21 @@ class _Orders(_Repo):
     def list_all(self, offset: int, limit: int) -> tuple[list[Order], int]:
         return self._page(self._data.orders.values(), offset, limit)
 
+    def search(self, where: OrderFilter, offset: int, limit: int) -> tuple[list[Order], int]:
+        return self._page(filter(where.matches, self._data.orders.values()), offset, limit)
+
+    def held_unpaid(self, *, user_id: str | None = None, client_ip: str | None = None) -> HeldStock:
+        if (user_id is None) == (client_ip is None):
+            raise ValueError("count the holds of one user or of one address")
+        held = [
+            o
+            for o in self._data.orders.values()
+            if o.status is OrderStatus.AWAITING_PAYMENT
+            and o.stock_state is StockState.HELD
+            and (o.user_id == user_id if user_id is not None else o.client_ip == client_ip)
+        ]
+        return HeldStock(len(held), sum(line.quantity for o in held for line in o.lines))
+
     def expired_holds(self, now: datetime, limit: int) -> list[str]:
         expired = sorted(
             (
@@ -224,6 +243,20 @@ class _Users(_Repo):
     def save(self, user: User) -> None:
         self._data.users[user.id] = copy.deepcopy(user)
 
+    def lock(self, user_id: str) -> None:
+        """Nothing to do: a unit of work here is one serialised transaction already."""
+
+    def count_active_admins(self) -> int:
+        return sum(1 for u in self._data.users.values() if u.role is Role.ADMIN and u.is_active)
+
+    def search(self, where: UserFilter, offset: int, limit: int) -> tuple[list[User], int]:
+        found = sorted(
+            filter(where.matches, self._data.users.values()),
+            key=lambda u: (u.created_at, u.id),
+            reverse=True,
+        )
+        return copy.deepcopy(found[offset : offset + limit]), len(found)
+
 
 class _Sessions(_Repo):
     def add(self, session: Session) -> None:
@@ -251,6 +284,49 @@ class _Sessions(_Repo):
             del self._data.sessions[h]
         return len(doomed)
 
+    def delete_family(self, family_id: str) -> int:
+        doomed = [h for h, s in self._data.sessions.items() if s.family_id == family_id]
+        for h in doomed:
+            del self._data.sessions[h]
+        return len(doomed)
+
+
+class _RefreshTokens(_Repo):
+    def add(self, token: RefreshToken) -> None:
+        if token.token_hash in self._data.refresh_tokens:
+            raise Conflict("refresh token already stored")
+        self._data.refresh_tokens[token.token_hash] = copy.deepcopy(token)
+
+    def get(self, token_hash: str) -> RefreshToken | None:
+        return copy.deepcopy(self._data.refresh_tokens.get(token_hash))
+
+    def rotate(self, token_hash: str, now: datetime) -> bool:
+        token = self._data.refresh_tokens.get(token_hash)
+        if token is None or token.rotated_at is not None or token.revoked_at is not None:
+            return False
+        token.rotated_at = now
+        return True
+
+    def revoke_family(self, family_id: str, now: datetime) -> int:
+        return self._revoke(lambda t: t.family_id == family_id, now)
+
+    def revoke_for_user(self, user_id: str, now: datetime) -> int:
+        return self._revoke(lambda t: t.user_id == user_id, now)
+
+    def _revoke(self, matches: Callable[[RefreshToken], bool], now: datetime) -> int:
+        revoked = 0
+        for token in self._data.refresh_tokens.values():
+            if token.revoked_at is None and matches(token):
+                token.revoked_at = now
+                revoked += 1
+        return revoked
+
+    def delete_expired(self, now: datetime) -> int:
+        doomed = [h for h, t in self._data.refresh_tokens.items() if t.expires_at <= now]
+        for h in doomed:
+            del self._data.refresh_tokens[h]
+        return len(doomed)
+
 
 class _Audit(_Repo):
     def append(self, entry: AuditEntry) -> AuditEntry:
@@ -265,6 +341,9 @@ class _Audit(_Repo):
 
     def all(self) -> Sequence[AuditEntry]:
         return list(self._data.audit)
+
+    def for_target(self, target: str) -> Sequence[AuditEntry]:
+        return [entry for entry in self._data.audit if entry.target == target]
 
 
 class _Outbox(_Repo):
@@ -305,6 +384,7 @@ class InMemoryUnitOfWork:
     outbox: _Outbox
     users: _Users
     sessions: _Sessions
+    refresh_tokens: _RefreshTokens
     audit: _Audit
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
@@ -331,6 +411,7 @@ class InMemoryUnitOfWork:
         self.outbox = _Outbox(working)
         self.users = _Users(working)
         self.sessions = _Sessions(working)
+        self.refresh_tokens = _RefreshTokens(working)
         self.audit = _Audit(working)
 
     def __exit__(

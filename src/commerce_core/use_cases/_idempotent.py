@@ -13,7 +13,7 @@ from commerce_core.domain.idempotency import (
     fingerprint,
     validate_key,
 )
-from commerce_core.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
+from commerce_core.errors import CommerceError, IdempotencyKeyReused, IdempotencyRequestInProgress
 from commerce_core.ports import Clock, UnitOfWork
 
 __all__ = ["IdempotentRequest", "Result"]
@@ -107,3 +107,16 @@ class IdempotentRequest(Generic[OutcomeT]):
         with self._uow as uow:
             uow.idempotency.delete(self.record)
             uow.commit()
+
+    def release_after(self, error: Exception) -> None:
+        """Free the key after ``error`` ended the request before its effect.
+
+        A refusal (``CommerceError``) always frees it. So does a crash - a database error, a
+        bug - while the record names nothing this request created: every write of the effect
+        commits together with the record's ``resource_id``, so nothing of it can have been
+        stored. Once it names something, a crash (say in the commit itself) leaves unknown
+        whether that was stored, and the key stays claimed until its lease runs out; a retry
+        then takes it over and resumes the same resource, never a second one.
+        """
+        if isinstance(error, CommerceError) or self.record.resource_id is None:
+            self.abandon()

@@ -26,11 +26,11 @@ from typing import Any
 import attrs
 
 from commerce_core.domain.events import DomainEvent
+from commerce_core.domain.hold_limits import HoldLimits
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.orders import Order, OrderLine
 from commerce_core.domain.payments import IntentStatus, PaymentIntent
 from commerce_core.errors import (
-    CommerceError,
     FieldError,
     GatewayError,
     InvalidInput,
@@ -47,6 +47,7 @@ from commerce_core.views import order_view, timestamp
 
 __all__ = [
     "DEFAULT_HOLD",
+    "DEFAULT_HOLD_LIMITS",
     "MAX_LINES",
     "MAX_QUANTITY",
     "CartItem",
@@ -59,6 +60,8 @@ __all__ = [
 DEFAULT_HOLD = timedelta(minutes=15)
 MAX_LINES = 50
 MAX_QUANTITY = 100
+MAX_CLIENT_IP = 64
+DEFAULT_HOLD_LIMITS = HoldLimits()
 
 
 @attrs.frozen
@@ -72,6 +75,8 @@ class CreateCheckoutIntent:
     user_id: str
     items: tuple[CartItem, ...]
     idempotency_key: str | None = None
+    # The client's address, as the driver trusts it: unpaid holds are capped per address too.
+    ip: str | None = None
 
 
 @attrs.frozen
@@ -83,6 +88,9 @@ class ConfirmOrder:
     # What the gateway's client step returned to vouch for the payment method (Razorpay's
     # checkout signature); None for gateways that have none.
     proof: str | None = None
+    # The client's address, as the driver trusts it: declines are counted per address too
+    # (the suspicious activity monitor's card-testing rule).
+    ip: str | None = None
 
 
 def _validated_cart(items: tuple[CartItem, ...]) -> Counter[str]:
@@ -125,11 +133,13 @@ def create_checkout_intent(
     clock: Clock,
     events: EventSink,
     hold_for: timedelta = DEFAULT_HOLD,
+    hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS,
 ) -> Result[IntentOutcome]:
     """Price the cart, hold its stock, create the order and the gateway's intent.
 
     Outcome ``CREATED`` with body ``{order_id, intent_id, client_secret, amount, status}``.
-    Raises ``InvalidInput`` (bad cart, unknown product), ``OutOfStock``, ``GatewayError``.
+    Raises ``InvalidInput`` (bad cart, unknown product), ``OutOfStock``, ``HoldLimitReached``
+    (the shopper, or the address, holds as much unpaid stock as one may), ``GatewayError``.
     """
     wanted = _validated_cart(command.items)
     idem: IdempotentRequest[IntentOutcome] | None = None
@@ -149,11 +159,11 @@ def create_checkout_intent(
     gateway = gateways.default
     try:
         order = _resumed_order(uow, idem) or _place_order(
-            command.user_id, wanted, uow, gateway, clock, hold_for, idem
+            command, wanted, uow, gateway, clock, hold_for, hold_limits, idem
         )
-    except CommerceError:
+    except Exception as error:
         if idem is not None:
-            idem.abandon()
+            idem.release_after(error)
         raise
 
     try:
@@ -203,16 +213,26 @@ def _resumed_order(uow: UnitOfWork, idem: IdempotentRequest[IntentOutcome] | Non
 
 
 def _place_order(
-    user_id: str,
+    command: CreateCheckoutIntent,
     wanted: Counter[str],
     uow: UnitOfWork,
     gateway: PaymentGateway,
     clock: Clock,
     hold_for: timedelta,
+    hold_limits: HoldLimits,
     idem: IdempotentRequest[IntentOutcome] | None,
 ) -> Order:
     now = clock.now()
+    user_id, client_ip = command.user_id, _client_ip(command.ip)
     with uow:
+        # The user's row first (then products by id, as everywhere): two checkouts of one user
+        # at once are counted one after the other, so they cannot both slip under the cap.
+        uow.users.lock(user_id)
+        hold_limits.check(
+            uow.orders.held_unpaid(user_id=user_id),
+            None if client_ip is None else uow.orders.held_unpaid(client_ip=client_ip),
+            sum(wanted.values()),
+        )
         products = uow.products.lock(sorted(wanted))
         unknown = sorted(pid for pid in wanted if pid not in products)
         if unknown:
@@ -236,6 +256,7 @@ def _place_order(
             gateway=gateway.name,
             now=now,
             hold_expires_at=now + hold_for,
+            client_ip=client_ip,
         )
         take_locked(uow, products, wanted, now)  # the rows locked above, not locked again
         uow.orders.add(order)
@@ -244,6 +265,13 @@ def _place_order(
             uow.idempotency.save(idem.record)
         uow.commit()
     return order
+
+
+def _client_ip(ip: str | None) -> str | None:
+    """The address as stored: an address is short; anything longer is not one we can count by."""
+    if ip is None or not ip or len(ip) > MAX_CLIENT_IP or not ip.isprintable():
+        return None
+    return ip
 
 
 def _cancel_unpaid(uow: UnitOfWork, clock: Clock, order_id: str, code: str) -> None:
@@ -312,8 +340,9 @@ def confirm_order(
                 return result
             order.ensure_payable()
         gateway = gateways.get(order.gateway)
-    except CommerceError:
-        idem.abandon()
+    except Exception as error:
+        # Only reads so far (or an answer that the commit failed to store): nothing happened.
+        idem.release_after(error)
         raise
 
     try:
@@ -337,7 +366,9 @@ def confirm_order(
         locked = uow.orders.get(order.id, for_update=True)
         if locked is None:  # pragma: no cover - orders are never deleted
             raise NotFound(f"order {order.id} vanished")
-        outcome, extra = apply_intent(uow, locked, intent, clock.now(), intent_closed=closed)
+        outcome, extra = apply_intent(
+            uow, locked, intent, clock.now(), intent_closed=closed, ip=command.ip
+        )
         uow.orders.save(locked)
         result = idem.finish(uow, outcome, {"order": order_view(locked), **extra})
         uow.commit()

@@ -27,7 +27,6 @@ from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order, OrderStatus, Refund, RefundStatus
 from commerce_core.domain.payments import GatewayRefund, GatewayRefundStatus
 from commerce_core.errors import (
-    CommerceError,
     GatewayError,
     GatewayUnavailable,
     InvalidInput,
@@ -123,8 +122,8 @@ def refund_order(
     with publishing(uow, events, clock):
         try:
             refund, target = _reserve(command, idem, uow, clock)
-        except CommerceError:
-            idem.abandon()
+        except Exception as error:
+            idem.release_after(error)
             raise
         try:
             answer = _ask_gateway(gateways, target, refund)
@@ -341,6 +340,19 @@ def _reserve(
             uow, order, refund, "refund.requested", command.actor_id, now, command.ip,
             reason=command.reason,
         )  # fmt: skip
+        # Counted per staff member by the suspicious activity monitor (refund velocity).
+        uow.announce(
+            DomainEvent.of(
+                "refund.requested",
+                now,
+                order_id=order.id,
+                refund_id=refund.id,
+                amount=refund.amount.amount,
+                currency=refund.amount.currency,
+                actor_id=command.actor_id,
+                ip=command.ip,
+            )
+        )
         uow.commit()
         return refund, target
 

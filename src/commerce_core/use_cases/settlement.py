@@ -119,11 +119,18 @@ def _owe_capture_back(uow: UnitOfWork, order: Order, amount: Money, now: datetim
 
 
 def apply_intent(
-    uow: UnitOfWork, order: Order, intent: PaymentIntent, now: datetime, *, intent_closed: bool
+    uow: UnitOfWork,
+    order: Order,
+    intent: PaymentIntent,
+    now: datetime,
+    *,
+    intent_closed: bool,
+    ip: str | None = None,
 ) -> tuple[ConfirmOutcome, dict[str, Any]]:
     """Record what the gateway says about ``order``'s intent (the order locked by the caller);
     returns (outcome, extra body). ``intent_closed``: a declined intent was cancelled at the
-    gateway already; if not, the order is left marked to have it cancelled."""
+    gateway already; if not, the order is left marked to have it cancelled. ``ip``: the
+    shopper's address, carried by a decline's event (card testing is watched per address)."""
     if intent.status is IntentStatus.SUCCEEDED:
         match settle_order(uow, order, intent.amount, now):
             case Settled.PAID:
@@ -145,6 +152,7 @@ def apply_intent(
                 order_id=order.id,
                 user_id=order.user_id,
                 decline_code=intent.decline_code,
+                ip=ip,
             )
         )
         return ConfirmOutcome.DECLINED, {

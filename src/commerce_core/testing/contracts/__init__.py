@@ -22,8 +22,11 @@ collects the inherited ``test_*`` methods::
   over an empty store; each call a new unit over the same store.
 - ``PasswordHasherContract``: fixture ``hasher``.
 - ``EventSinkContract``: fixture ``sink``; hook ``recorded(sink)``.
+- ``RateLimiterContract``: fixture ``limiter``; hook ``elapse(limiter, delta)``.
+- ``AttemptStoreContract``: fixture ``attempts``, an ``AttemptStore``.
 """
 
+from commerce_core.testing.contracts.attempt_store import AttemptStoreContract
 from commerce_core.testing.contracts.event_parser import EventSpec, GatewayEventParserContract
 from commerce_core.testing.contracts.event_sink import EventSinkContract
 from commerce_core.testing.contracts.password_hasher import PasswordHasherContract
@@ -32,9 +35,11 @@ from commerce_core.testing.contracts.payment_gateway import (
     PaymentGatewayContract,
     PaymentScenario,
 )
+from commerce_core.testing.contracts.rate_limiter import RateLimiterContract
 from commerce_core.testing.contracts.unit_of_work import UnitOfWorkContract
 
 __all__ = [
+    "AttemptStoreContract",
     "BuyerStep",
     "EventSinkContract",
     "EventSpec",
@@ -42,5 +47,6 @@ __all__ = [
     "PasswordHasherContract",
     "PaymentGatewayContract",
     "PaymentScenario",
+    "RateLimiterContract",
     "UnitOfWorkContract",
 ]

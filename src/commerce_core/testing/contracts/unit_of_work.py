@@ -10,15 +10,18 @@ import attrs
 from commerce_core.domain.accounts import Role, Session, User
 from commerce_core.domain.audit import AuditEntry, verify_chain
 from commerce_core.domain.events import DomainEvent
+from commerce_core.domain.hold_limits import HeldStock
 from commerce_core.domain.idempotency import IdempotencyRecord, IdempotencyState
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order, OrderLine, OrderStatus
 from commerce_core.domain.payments import EventKind, GatewayEvent
+from commerce_core.domain.refresh_tokens import RefreshToken
 from commerce_core.errors import CommerceError, Conflict, EmailAlreadyRegistered
 from commerce_core.ports import UnitOfWork
 from commerce_core.testing.contracts._support import T0
 from commerce_core.testing.contracts._support import raises as _raises
+from commerce_core.testing.contracts.staff_queries import StaffQueriesContract
 from commerce_core.testing.shop import make_product
 
 __all__ = ["UnitOfWorkContract"]
@@ -45,8 +48,9 @@ def _user(email: str = "ada@example.com") -> User:
     return User(new_id("usr"), email, "Ada", "hash", Role.CUSTOMER, True, T0)
 
 
-class UnitOfWorkContract:
-    """Every ``UnitOfWork`` (and the repositories it hands out) behaves like this."""
+class UnitOfWorkContract(StaffQueriesContract):
+    """Every ``UnitOfWork`` (and the repositories it hands out) behaves like this - and answers
+    the staff's searches alike (``StaffQueriesContract``)."""
 
     def test_committed_work_is_kept(self, new_uow: NewUow) -> None:
         product = make_product(now=T0)
@@ -314,6 +318,81 @@ class UnitOfWorkContract:
             )
             assert uow.sessions.get_with_user("h_orphan") is None
             assert uow.sessions.get_with_user("h_missing") is None
+
+    def test_sessions_of_a_refresh_family_end_together(self, new_uow: NewUow) -> None:
+        with new_uow() as uow:
+            uow.sessions.add(Session("h1", "usr_1", T0, T0, "rtf_a"))
+            uow.sessions.add(Session("h2", "usr_1", T0, T0, "rtf_a"))
+            uow.sessions.add(Session("h3", "usr_1", T0, T0, "rtf_b"))
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.sessions.get("h1") == Session("h1", "usr_1", T0, T0, "rtf_a")
+            assert uow.sessions.delete_family("rtf_a") == 2
+            uow.commit()
+        with new_uow() as uow:
+            assert [uow.sessions.get(h) is None for h in ("h1", "h2", "h3")] == [True, True, False]
+
+    def test_a_refresh_token_rotates_once(self, new_uow: NewUow) -> None:
+        token = RefreshToken("r1", "rtf_a", "usr_1", T0, T0 + timedelta(days=30))
+        with new_uow() as uow:
+            uow.refresh_tokens.add(token)
+            uow.commit()
+        later = T0 + timedelta(minutes=10)
+        with new_uow() as uow:
+            assert uow.refresh_tokens.rotate("r1", later) is True
+            assert uow.refresh_tokens.rotate("r1", later) is False  # the second rotation loses
+            assert uow.refresh_tokens.rotate("r_missing", later) is False
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.refresh_tokens.get("r1") == attrs.evolve(token, rotated_at=later)
+            assert uow.refresh_tokens.get("r_missing") is None
+
+    def test_refresh_tokens_are_revoked_by_family_and_by_user(self, new_uow: NewUow) -> None:
+        expiry = T0 + timedelta(days=30)
+        with new_uow() as uow:
+            uow.refresh_tokens.add(RefreshToken("a1", "rtf_a", "usr_1", T0, expiry))
+            uow.refresh_tokens.add(RefreshToken("a2", "rtf_a", "usr_1", T0, expiry))
+            uow.refresh_tokens.add(RefreshToken("b1", "rtf_b", "usr_1", T0, expiry))
+            uow.refresh_tokens.add(RefreshToken("c1", "rtf_c", "usr_2", T0, T0))
+            uow.commit()
+        now = T0 + timedelta(hours=1)
+        with new_uow() as uow:
+            assert uow.refresh_tokens.revoke_family("rtf_a", now) == 2
+            assert uow.refresh_tokens.rotate("a1", now) is False  # revoked: not rotatable
+            assert uow.refresh_tokens.revoke_for_user("usr_1", now) == 1  # only b1 was left
+            assert uow.refresh_tokens.delete_expired(now) == 1  # c1 expired at T0
+            uow.commit()
+        with new_uow() as uow:
+            revoked = [uow.refresh_tokens.get(h) for h in ("a1", "a2", "b1")]
+            assert [t.revoked_at if t else None for t in revoked] == [now, now, now]
+            assert uow.refresh_tokens.get("c1") is None
+
+    def test_unpaid_holds_are_counted_per_user_and_per_address(self, new_uow: NewUow) -> None:
+        mine = [attrs.evolve(_order("usr_h"), client_ip="203.0.113.5") for _ in range(2)]
+        paid = attrs.evolve(_order("usr_h"), client_ip="203.0.113.5")
+        paid.status = OrderStatus.PAID
+        elsewhere = attrs.evolve(_order("usr_o"), client_ip="203.0.113.5")
+        unknown = _order("usr_h")
+        with new_uow() as uow:
+            for order in [*mine, paid, elsewhere, unknown]:
+                uow.orders.add(order)
+            uow.commit()
+        with new_uow() as uow:
+            uow.users.lock("usr_h")  # harmless, also for a user without a row
+            assert uow.orders.held_unpaid(user_id="usr_h") == HeldStock(3, 9)
+            assert uow.orders.held_unpaid(client_ip="203.0.113.5") == HeldStock(3, 9)
+            assert uow.orders.held_unpaid(user_id="usr_nobody") == HeldStock(0, 0)
+
+    def test_active_admins_are_counted(self, new_uow: NewUow) -> None:
+        admins = [_user(f"admin{i}@example.com") for i in range(3)]
+        for admin in admins:
+            admin.role = Role.ADMIN
+        admins[2].is_active = False
+        with new_uow() as uow:
+            for user in [*admins, _user("customer@example.com")]:
+                uow.users.add(user)
+            assert uow.users.count_active_admins() == 2
+            uow.commit()
 
     def test_the_audit_log_is_a_verifiable_chain(self, new_uow: NewUow) -> None:
         for i in range(3):
