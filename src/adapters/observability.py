@@ -12,6 +12,11 @@ routed through the same processors::
 a secret (password, token, secret, authorization, cookie, card, csrf ...) become
 ``"[redacted]"`` and email addresses anywhere in a string become ``j***@example.com``.
 
+Exceptions are rendered - as JSON, on the console and for Sentry - with the texts of database
+errors replaced by descriptions that quote no row or parameter value
+(``adapters.database_errors``): PostgreSQL's ``DETAIL: Failing row contains (...)`` would
+otherwise carry a password hash into a log line.
+
 (The module is not called ``logging`` so that no ``import logging`` anywhere can pick it up
 instead of the standard library.)
 """
@@ -22,21 +27,26 @@ import functools
 import logging
 import re
 import sys
+import traceback
 from collections.abc import Mapping
 from typing import Any, TextIO
 
 import sentry_sdk
 import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
+from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
+
+from adapters.database_errors import withheld_texts, withhold, withhold_in
 
 __all__ = [
     "REDACTED",
     "StructlogEventSink",
     "configure_logging",
+    "console_traceback",
     "init_sentry",
     "mask_emails",
     "scrub",
     "scrub_sensitive",
+    "structured_exception",
 ]
 
 REDACTED = "[redacted]"
@@ -114,6 +124,23 @@ def scrub_sensitive(_logger: WrappedLogger, _method: str, event_dict: EventDict)
     return scrubbed
 
 
+# -- exceptions --------------------------------------------------------------------------------
+
+_STRUCTURED = structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+
+
+def structured_exception(exc_info: ExcInfo) -> list[dict[str, Any]]:
+    """The exception as structured data (never with local variables, which hold passwords),
+    database errors' texts withheld."""
+    return withhold_in(_STRUCTURED(exc_info), withheld_texts(exc_info[1]))  # type: ignore[no-any-return]
+
+
+def console_traceback(sio: TextIO, exc_info: ExcInfo) -> None:
+    """A plain traceback for the console renderer, database errors' texts withheld."""
+    text = "".join(traceback.format_exception(*exc_info))
+    sio.write("\n" + withhold(text, withheld_texts(exc_info[1])))
+
+
 # -- configuration -----------------------------------------------------------------------------
 
 
@@ -140,16 +167,13 @@ def configure_logging(
     ]
     renderer: Processor
     if json:
-        # Exceptions as structured data; never with local variables, which hold passwords.
-        exceptions: list[Processor] = [
-            structlog.processors.ExceptionRenderer(
-                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
-            )
-        ]
+        exceptions: list[Processor] = [structlog.processors.ExceptionRenderer(structured_exception)]
         renderer = structlog.processors.JSONRenderer()
     else:
         exceptions = []  # the console renderer prints the traceback itself
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=console_traceback
+        )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[
@@ -216,8 +240,12 @@ def _alert_to_sentry(event: str, fields: Mapping[str, object]) -> None:
 # -- Sentry ------------------------------------------------------------------------------------
 
 
-def _scrub_sentry_hook(event_or_breadcrumb: Any, _hint: Any) -> Any:
-    """``before_send`` and ``before_breadcrumb``: both get a dict and a hint."""
+def _scrub_sentry_hook(event_or_breadcrumb: Any, hint: Any) -> Any:
+    """``before_send`` and ``before_breadcrumb``: both get a dict and a hint. Database errors'
+    texts are withheld first, while they still read as raised (before emails are masked)."""
+    exc_info = hint.get("exc_info") if isinstance(hint, Mapping) else None
+    if isinstance(exc_info, tuple) and len(exc_info) == 3:
+        event_or_breadcrumb = withhold_in(event_or_breadcrumb, withheld_texts(exc_info[1]))
     return scrub(event_or_breadcrumb)
 
 

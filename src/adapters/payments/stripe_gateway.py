@@ -185,7 +185,14 @@ class StripeGateway:
             )
         except stripe.SignatureVerificationError as error:
             raise InvalidWebhook(f"bad Stripe signature: {error.user_message}") from None
-        except (ValueError, TypeError, AttributeError, KeyError, UnicodeDecodeError) as error:
+        except (
+            ValueError,
+            TypeError,
+            AttributeError,
+            KeyError,
+            UnicodeDecodeError,
+            RecursionError,
+        ) as error:
             # After the signature check the SDK builds an Event from the body and trips over
             # one that is no JSON object (AttributeError on a list), or over an absurd
             # timestamp: a signed body that is no event is refused, never a 500.

@@ -66,6 +66,8 @@ __all__ = [
 
 SIGNATURE_HEADER = "Stripe-Signature"
 DEFAULT_TOLERANCE = 300  # seconds; Stripe's SDKs default to the same five minutes
+# Unix seconds have 10 digits until the year 2286; thousands of digits are an attack on int().
+_MAX_TIMESTAMP_DIGITS = 12
 
 
 # -- signatures --------------------------------------------------------------------------------
@@ -137,7 +139,12 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
         elif key == "v1":
             signatures.append(value)
         # Other schemes (v0 in test mode, future ones) are ignored, as Stripe's SDKs do.
-    if len(timestamps) != 1 or not timestamps[0].isascii() or not timestamps[0].isdigit():
+    if (
+        len(timestamps) != 1
+        or not timestamps[0].isascii()
+        or not timestamps[0].isdigit()
+        or len(timestamps[0]) > _MAX_TIMESTAMP_DIGITS
+    ):
         raise InvalidWebhook(f"{SIGNATURE_HEADER} header needs exactly one numeric timestamp")
     return int(timestamps[0]), signatures
 
@@ -242,7 +249,9 @@ def parse_event(payload: bytes, gateway_name: str) -> GatewayEvent:
     """
     try:
         document = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise InvalidWebhook("webhook body is nested too deeply") from None
+    except ValueError as exc:  # not UTF-8, not JSON, or a number of too many digits
         raise InvalidWebhook(f"webhook body is not JSON: {exc}") from None
     event = _object(document, "event", "body")
     event_id = _field(event, "id", str, "event")

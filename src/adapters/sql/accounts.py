@@ -1,18 +1,29 @@
-"""``SqlUserRepository`` and ``SqlSessionRepository``: accounts and server-side sessions."""
+"""``SqlUserRepository``, ``SqlSessionRepository`` and ``SqlRefreshTokenRepository``: accounts,
+server-side sessions and the refresh-token families that renew them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, select
+from sqlalchemy import ColumnElement, RowMapping, bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.conflicts import violates
-from adapters.sql.tables import sessions, users
-from commerce_core import Conflict, EmailAlreadyRegistered, NotFound, Role, Session, User
+from adapters.sql.tables import refresh_tokens, sessions, users
+from commerce_core import (
+    Conflict,
+    EmailAlreadyRegistered,
+    NotFound,
+    RefreshToken,
+    Role,
+    Session,
+    User,
+    UserFilter,
+)
 
-__all__ = ["SqlSessionRepository", "SqlUserRepository"]
+__all__ = ["SqlRefreshTokenRepository", "SqlSessionRepository", "SqlUserRepository"]
 
 
 # The statements of every signed-in request, built once (SQLAlchemy then only looks up their
@@ -26,6 +37,7 @@ _SESSION_WITH_USER = (
         sessions.c.user_id,
         sessions.c.created_at.label("session_created_at"),
         sessions.c.last_seen_at,
+        sessions.c.family_id,
         users,
     )
     .join_from(sessions, users, users.c.id == sessions.c.user_id)
@@ -107,6 +119,47 @@ class SqlUserRepository:
         if result.rowcount == 0:
             raise NotFound(f"no user {user.id} to save")
 
+    def lock(self, user_id: str) -> None:
+        # SQLite's BEGIN IMMEDIATE has serialised the transaction already; FOR UPDATE is a
+        # no-op there and the row lock on PostgreSQL.
+        self._connection.execute(
+            select(users.c.id).where(users.c.id == user_id).with_for_update()
+        ).first()
+
+    def count_active_admins(self) -> int:
+        # Locks the admins' rows on PostgreSQL, so two staff demoting each other at once
+        # cannot both see the other as the remaining admin.
+        rows = self._connection.execute(
+            select(users.c.id)
+            .where(users.c.role == Role.ADMIN.value, users.c.is_active.is_(True))
+            .with_for_update()
+        ).all()
+        return len(rows)
+
+    def search(self, where: UserFilter, offset: int, limit: int) -> tuple[list[User], int]:
+        """Newest first. A part of an email cannot use the email's index: this scans the
+        accounts, which staff search rarely and the shop has far fewer of than orders."""
+        conditions: list[ColumnElement[bool]] = []
+        if where.email is not None:
+            # autoescape: a % or _ typed by staff is itself, not a wildcard.
+            conditions.append(users.c.email.contains(where.email, autoescape=True))
+        if where.role is not None:
+            conditions.append(users.c.role == where.role.value)
+        if where.active is not None:
+            conditions.append(users.c.is_active.is_(where.active))
+        rows = self._connection.execute(
+            select(users)
+            .where(*conditions)
+            .order_by(users.c.created_at.desc(), users.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        ).mappings()
+        found = [_user(row) for row in rows]
+        total = self._connection.execute(
+            select(func.count()).select_from(users).where(*conditions)
+        ).scalar_one()
+        return found, total
+
 
 def _session_values(session: Session) -> dict[str, Any]:
     return {
@@ -114,6 +167,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "user_id": session.user_id,
         "created_at": session.created_at,
         "last_seen_at": session.last_seen_at,
+        "family_id": session.family_id,
     }
 
 
@@ -124,6 +178,7 @@ def _session(row: RowMapping, *, created_at: str = "created_at") -> Session:
         user_id=row["user_id"],
         created_at=row[created_at],
         last_seen_at=row["last_seen_at"],
+        family_id=row["family_id"],
     )
 
 
@@ -168,4 +223,85 @@ class SqlSessionRepository:
         """End every session of a user (password or role change, account disabled)."""
         return self._connection.execute(
             sessions.delete().where(sessions.c.user_id == user_id)
+        ).rowcount
+
+    def delete_family(self, family_id: str) -> int:
+        return self._connection.execute(
+            sessions.delete().where(sessions.c.family_id == family_id)
+        ).rowcount
+
+
+_ROTATE = (
+    refresh_tokens.update()
+    .where(
+        refresh_tokens.c.token_hash == bindparam("hash"),
+        refresh_tokens.c.rotated_at.is_(None),
+        refresh_tokens.c.revoked_at.is_(None),
+    )
+    .values(rotated_at=bindparam("now"))
+)
+
+
+def _refresh_token(row: RowMapping) -> RefreshToken:
+    return RefreshToken(
+        token_hash=row["token_hash"],
+        family_id=row["family_id"],
+        user_id=row["user_id"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        rotated_at=row["rotated_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+class SqlRefreshTokenRepository:
+    """Refresh tokens by the SHA-256 of the token; rotation is one conditional UPDATE, so two
+    concurrent refreshes of one token cannot both rotate it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, token: RefreshToken) -> None:
+        self._connection.execute(
+            refresh_tokens.insert().values(
+                token_hash=token.token_hash,
+                family_id=token.family_id,
+                user_id=token.user_id,
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+                rotated_at=token.rotated_at,
+                revoked_at=token.revoked_at,
+            )
+        )
+
+    def get(self, token_hash: str) -> RefreshToken | None:
+        row = (
+            self._connection.execute(
+                select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _refresh_token(row)
+
+    def rotate(self, token_hash: str, now: datetime) -> bool:
+        return self._connection.execute(_ROTATE, {"hash": token_hash, "now": now}).rowcount == 1
+
+    def revoke_family(self, family_id: str, now: datetime) -> int:
+        return self._connection.execute(
+            refresh_tokens.update()
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ).rowcount
+
+    def revoke_for_user(self, user_id: str, now: datetime) -> int:
+        return self._connection.execute(
+            refresh_tokens.update()
+            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ).rowcount
+
+    def delete_expired(self, now: datetime) -> int:
+        return self._connection.execute(
+            refresh_tokens.delete().where(refresh_tokens.c.expires_at <= now)
         ).rowcount

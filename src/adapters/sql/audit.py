@@ -102,3 +102,10 @@ class SqlAuditLog:
         """The whole chain, oldest first (for ``verify_chain``)."""
         rows = self._connection.execute(select(audit_log).order_by(audit_log.c.seq)).mappings()
         return [_entry(row) for row in rows]
+
+    def for_target(self, target: str) -> Sequence[AuditEntry]:
+        """Oldest first (in chain order)."""
+        rows = self._connection.execute(
+            select(audit_log).where(audit_log.c.target == target).order_by(audit_log.c.seq)
+        ).mappings()
+        return [_entry(row) for row in rows]

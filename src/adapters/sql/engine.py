@@ -14,6 +14,12 @@ turn into errors on the next request), recycling, and READ COMMITTED stated expl
 the repositories rely on its semantics (a ``SELECT ... FOR UPDATE`` that waited sees the row as
 committed by the transaction it waited for; ``INSERT ... ON CONFLICT`` waits for a concurrent
 inserter).
+
+Every engine hides bound parameters from its errors (``hide_parameters``): by default a failing
+statement's exception text ends in ``[parameters: ...]``, the values themselves - password
+hashes, token hashes, emails - and exception texts end up in logs and error reports. Values the
+database itself quotes back (PostgreSQL's ``DETAIL: Key (email)=(...)``) are withheld where
+errors are rendered (``adapters.observability``).
 """
 
 from __future__ import annotations
@@ -26,9 +32,12 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool, StaticPool
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "normalise_url", "ping"]
+__all__ = ["ENGINE_DEFAULTS", "SQLITE_BUSY_TIMEOUT_MS", "make_engine", "normalise_url", "ping"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# For every backend; ``make_engine``'s keywords may override them (a debugging session may want
+# the parameters back, on purpose and locally).
+ENGINE_DEFAULTS: dict[str, Any] = {"hide_parameters": True}
 POSTGRES_POOL_DEFAULTS: dict[str, Any] = {
     "pool_size": 10,
     "max_overflow": 10,
@@ -59,14 +68,14 @@ def make_engine(url: str | URL, **kw: Any) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed, kw)
     if backend == "postgresql":
-        options = {**POSTGRES_POOL_DEFAULTS, **kw}
+        options = {**ENGINE_DEFAULTS, **POSTGRES_POOL_DEFAULTS, **kw}
         poolclass = options.get("poolclass")
         if poolclass is not None and not issubclass(poolclass, QueuePool):
             # NullPool (e.g. for a one-off migration) has no size to set.
             for sizing in ("pool_size", "max_overflow", "pool_timeout"):
                 options.pop(sizing)
         return create_engine(parsed, **options)
-    return create_engine(parsed, **kw)
+    return create_engine(parsed, **{**ENGINE_DEFAULTS, **kw})
 
 
 def ping(engine: Engine) -> None:
@@ -102,7 +111,7 @@ def _sqlite_engine(url: URL, kw: dict[str, Any]) -> Engine:
         if not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         options = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    engine = create_engine(url, **{**options, **kw})
+    engine = create_engine(url, **{**ENGINE_DEFAULTS, **options, **kw})
 
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         connection = cast(sqlite3.Connection, dbapi_connection)

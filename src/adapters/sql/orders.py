@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, select, union
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, bindparam, func, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -33,9 +33,11 @@ from adapters.sql.conflicts import insert_on_conflict, violates
 from adapters.sql.tables import order_lines, orders, refunds
 from commerce_core import (
     Conflict,
+    HeldStock,
     Money,
     NotFound,
     Order,
+    OrderFilter,
     OrderLine,
     OrderStatus,
     Refund,
@@ -117,6 +119,7 @@ def _order_values(order: Order) -> dict[str, Any]:
         "updated_at": order.updated_at,
         "intent_to_cancel": order.intent_to_cancel,
         "disputed": order.disputed,
+        "client_ip": order.client_ip,
     }
 
 
@@ -199,7 +202,24 @@ def _order(row: RowMapping, lines: list[OrderLine], order_refunds: list[Refund])
         refunds=order_refunds,
         intent_to_cancel=row["intent_to_cancel"],
         disputed=row["disputed"],
+        client_ip=row["client_ip"],
     )
+
+
+def _matching(where: OrderFilter) -> ColumnElement[bool] | None:
+    """``OrderFilter.matches`` as a WHERE clause."""
+    conditions: list[ColumnElement[bool]] = []
+    if where.statuses:
+        conditions.append(orders.c.status.in_(sorted(status.value for status in where.statuses)))
+    if where.placed_from is not None:
+        conditions.append(orders.c.created_at >= where.placed_from)
+    if where.placed_to is not None:
+        conditions.append(orders.c.created_at < where.placed_to)
+    if where.user_id is not None:
+        conditions.append(orders.c.user_id == where.user_id)
+    if where.disputed is not None:
+        conditions.append(orders.c.disputed.is_(where.disputed))
+    return and_(*conditions) if conditions else None
 
 
 def _conflict(exc: IntegrityError, order: Order) -> Conflict | None:
@@ -272,6 +292,29 @@ class SqlOrderRepository:
 
     def list_all(self, offset: int, limit: int) -> tuple[list[Order], int]:
         return self._page(None, offset, limit)
+
+    def search(self, where: OrderFilter, offset: int, limit: int) -> tuple[list[Order], int]:
+        """Newest first. A customer's orders are served by the (user_id, created_at) index,
+        everyone's - whatever else is filtered - by the walk down (created_at)."""
+        return self._page(_matching(where), offset, limit)
+
+    def held_unpaid(self, *, user_id: str | None = None, client_ip: str | None = None) -> HeldStock:
+        """Served by the (user_id, created_at) or (client_ip, status) index."""
+        if (user_id is None) == (client_ip is None):
+            raise ValueError("count the holds of one user or of one address")
+        owner = (
+            orders.c.user_id == user_id if user_id is not None else orders.c.client_ip == client_ip
+        )
+        row = self._connection.execute(
+            select(func.count(func.distinct(orders.c.id)), func.sum(order_lines.c.quantity))
+            .select_from(orders.join(order_lines, order_lines.c.order_id == orders.c.id))
+            .where(
+                owner,
+                orders.c.status == OrderStatus.AWAITING_PAYMENT.value,
+                orders.c.stock_state == StockState.HELD.value,
+            )
+        ).one()
+        return HeldStock(int(row[0] or 0), int(row[1] or 0))
 
     def expired_holds(self, now: datetime, limit: int) -> list[str]:
         """Served by the (status, hold_expires_at) index; oldest hold first."""

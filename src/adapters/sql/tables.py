@@ -40,10 +40,13 @@ __all__ = [
     "audit_log",
     "event_outbox",
     "idempotency_records",
+    "job_leases",
+    "login_attempts",
     "order_lines",
     "orders",
     "processed_events",
     "products",
+    "refresh_tokens",
     "refunds",
     "sessions",
     "users",
@@ -103,6 +106,8 @@ orders = Table(
     Column("intent_to_cancel", Boolean, nullable=False, server_default=false()),
     # A chargeback is open on its payment.
     Column("disputed", Boolean, nullable=False, server_default=false()),
+    # Where the checkout came from (the per-address cap on unpaid holds).
+    Column("client_ip", String(64), nullable=True),
     CheckConstraint(_one_of("status", [s.value for s in OrderStatus]), name="status_known"),
     CheckConstraint(
         _one_of("stock_state", [s.value for s in StockState]), name="stock_state_known"
@@ -113,6 +118,8 @@ orders = Table(
     Index("ix_orders_user_id_created_at", "user_id", "created_at"),
     # The staff's list of all orders, newest first.
     Index("ix_orders_created_at", "created_at"),
+    # The per-address cap on unpaid holds: one address's orders by status.
+    Index("ix_orders_client_ip_status", "client_ip", "status"),
     # The hold-expiry sweep: awaiting_payment orders by hold_expires_at.
     Index("ix_orders_status_hold_expires_at", "status", "hold_expires_at"),
     # The reconciliation job's intents to cancel: a handful among all orders.
@@ -226,6 +233,35 @@ sessions = Table(
     Column("user_id", String(ID), nullable=False, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("family_id", String(ID), nullable=True, index=True),
+)
+
+# Refresh tokens by the SHA-256 of the token (never the token). A family is one login's chain
+# of rotations; revoking it is one UPDATE by family_id.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("family_id", String(ID), nullable=False, index=True),
+    Column("user_id", String(ID), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Column("rotated_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+# Login-failure counters when no Redis is configured (the AttemptStore's SQL adapter). Keys are
+# made by the core's lockout policy and carry a hash of the email, not the email.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", UtcDateTime, nullable=True),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("lockouts", Integer, nullable=False),
+    # For purging counters nobody touched for a long time.
+    Column("updated_at", UtcDateTime, nullable=False, index=True),
 )
 
 audit_log = Table(
@@ -264,4 +300,14 @@ event_outbox = Table(
     Index("ix_event_outbox_published_at_occurred_at", "published_at", "occurred_at"),
     # The staff's alert list, newest first.
     Index("ix_event_outbox_is_alert_occurred_at", "is_alert", "occurred_at"),
+)
+
+# Which process runs a periodic job now: the in-process scheduler of every serving process
+# asks for the lease, and the one whose conditional UPDATE succeeds runs the job this time.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("leased_until", UtcDateTime, nullable=False),
 )

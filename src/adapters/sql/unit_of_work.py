@@ -29,7 +29,11 @@ from typing import TYPE_CHECKING, Self
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from adapters.sql.accounts import SqlSessionRepository, SqlUserRepository
+from adapters.sql.accounts import (
+    SqlRefreshTokenRepository,
+    SqlSessionRepository,
+    SqlUserRepository,
+)
 from adapters.sql.audit import SqlAuditLog
 from adapters.sql.events import SqlProcessedEventRepository
 from adapters.sql.idempotency import SqlIdempotencyRepository
@@ -45,6 +49,7 @@ from commerce_core import (
     OrderRepository,
     ProcessedEventRepository,
     ProductRepository,
+    RefreshTokenRepository,
     SessionRepository,
     UserRepository,
 )
@@ -75,6 +80,7 @@ class SqlUnitOfWork:
     outbox: EventOutbox
     users: UserRepository
     sessions: SessionRepository
+    refresh_tokens: RefreshTokenRepository
     audit: AuditLog
 
     def __init__(self, engine: Engine) -> None:
@@ -110,6 +116,7 @@ class SqlUnitOfWork:
         self.outbox = SqlEventOutbox(connection)
         self.users = SqlUserRepository(connection)
         self.sessions = SqlSessionRepository(connection)
+        self.refresh_tokens = SqlRefreshTokenRepository(connection)
         self.audit = SqlAuditLog(connection)
         return self
 
