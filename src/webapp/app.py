@@ -19,9 +19,13 @@ from webapp.bootstrap import Container, build_container
 from webapp.catalog_cache import CATALOG_CACHE_KEY, CatalogCache
 from webapp.config import Settings
 from webapp.csrf import CSRF_HEADER, check_csrf
+from webapp.origins import install_origin_check
+from webapp.pages import install_pages
+from webapp.payloads import PathSegment
 from webapp.problems import install_error_handlers
 from webapp.request_log import install_request_logging
 from webapp.request_ports import CONTAINER_KEY, release_request_uow
+from webapp.security_headers import install_security_headers
 from webapp.sessions import COOKIE_POLICY_KEY, CookiePolicy
 
 __all__ = ["create_app"]
@@ -38,14 +42,14 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         TESTING=settings.app_env == "test",
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         # Our own `session` cookie holds the server-side session; Flask's signed cookie session
-        # (only Flask-WTF's, for HTML forms, of which there are none yet) must never overwrite it.
+        # (only Flask-WTF's form token, for the HTML pages) must never overwrite it.
         SESSION_COOKIE_NAME="__Host-flask" if secure else "flask",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_SAMESITE="Strict",
-        # Flask-WTF: CSRFProtect is not enabled on the JSON API (webapp.csrf checks it, bound
-        # to our server-side session). HTML forms, once there are some, enable it with the API
-        # blueprints exempt, accepting the same header the API uses.
+        # Flask-WTF: its CSRF check covers the HTML pages only (webapp.pages); the JSON API has
+        # its own (webapp.csrf, bound to our server-side session). Forms may send the token in
+        # the header the API uses.
         WTF_CSRF_HEADERS=[CSRF_HEADER, "X-CSRFToken"],
         WTF_CSRF_SSL_STRICT=True,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
@@ -58,21 +62,27 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
 
+    # Every `<segment>` of every route, before any route is added: control characters or an
+    # absurd length match no route (404) instead of reaching a view or the database.
+    app.url_map.converters.update(default=PathSegment, string=PathSegment)
     app.extensions[CONTAINER_KEY] = container or build_container(settings)
     app.extensions[COOKIE_POLICY_KEY] = CookiePolicy(secure=secure)
     app.extensions[CATALOG_CACHE_KEY] = CatalogCache()
 
     install_request_logging(app)  # first: every later refusal still gets an id and a log line
+    # Early, so it runs late: after_request hooks run in reverse (see webapp.security_headers).
+    install_security_headers(app, production=secure)
     app.teardown_request(release_request_uow)
+    install_origin_check(app, public_url=settings.public_url)  # before the CSRF check
     app.before_request(check_csrf)
     app.after_request(_harden)
     install_error_handlers(app)
     register_blueprints(app)
+    install_pages(app)
     return app
 
 
 def _harden(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
         # API answers are personal unless a view says otherwise (the catalog does).
         response.headers["Cache-Control"] = "no-store"

@@ -16,27 +16,37 @@ from typing import Protocol, runtime_checkable
 import attrs
 from sqlalchemy.engine import Engine, make_url
 
+from adapters.login_attempts import FallbackAttemptStore, RedisAttemptStore
 from adapters.observability import StructlogEventSink, configure_logging, init_sentry
 from adapters.passwords import Argon2PasswordHasher
 from adapters.payments.fake_gateway import FakeStripeGateway
+from adapters.rate_limits import LimitsRateLimiter
 from adapters.sql import SqlUnitOfWork, make_engine, normalise_url, ping, upgrade
+from adapters.sql.attempts import SqlAttemptStore
 from commerce_core import (
     DEFAULT_HOLD,
+    SHOP_RATE_LIMITS,
     AccountPorts,
+    AttemptStore,
     Clock,
     EventSink,
     GatewayEventParser,
     GatewayRegistry,
+    MonitoringEventSink,
     PasswordHasher,
     PaymentGateway,
     PaymentPorts,
+    RateLimiter,
+    RateLimitPolicy,
     SystemClock,
     UnitOfWork,
 )
 from webapp.config import Settings
+from webapp.dev_secrets import fake_gateway_webhook_secret
 
 __all__ = [
     "Container",
+    "build_attempt_store",
     "build_container",
     "build_gateways",
     "configure_process",
@@ -60,10 +70,15 @@ class Container:
     hasher: PasswordHasher
     clock: Clock
     events: EventSink
+    # Login-failure counters, shared by every process (the database, or Redis when configured).
+    attempts: AttemptStore
     # Readiness probe: raises if the database cannot be reached.
     ping: Callable[[], None]
     hold_for: timedelta = DEFAULT_HOLD
     engine: Engine | None = None
+    # Request rate limits (webapp.rate_limiting): the counters, and the table they enforce.
+    rate_limiter: RateLimiter = attrs.field(factory=lambda: LimitsRateLimiter.from_uri("memory://"))
+    rate_limits: RateLimitPolicy = SHOP_RATE_LIMITS
 
     def payment_ports(self, uow: UnitOfWork | None = None) -> PaymentPorts:
         """The ports of the payment use cases, over ``uow`` (default: a new unit of work)."""
@@ -74,13 +89,19 @@ class Container:
     def account_ports(self, uow: UnitOfWork | None = None) -> AccountPorts:
         """The ports of the account use cases, over ``uow`` (default: a new unit of work)."""
         return AccountPorts(
-            uow=uow or self.new_uow(), hasher=self.hasher, clock=self.clock, events=self.events
+            uow=uow or self.new_uow(),
+            hasher=self.hasher,
+            clock=self.clock,
+            events=self.events,
+            attempts=self.attempts,
         )
 
     def close(self) -> None:
         """Release pooled connections (tests and CLI commands end with this)."""
         if self.engine is not None:
             self.engine.dispose()
+        if isinstance(self.rate_limiter, _Closable):
+            self.rate_limiter.close()
 
     @contextmanager
     def closing_uows(self) -> Iterator[Container]:
@@ -125,17 +146,46 @@ def build_container(settings: Settings) -> Container:
     def ping_database() -> None:
         ping(engine)
 
+    clock = SystemClock()
+    attempts = build_attempt_store(settings, engine)
+    # The suspicious activity monitor sees every event on its way to the logs; it counts in
+    # the lockout's shared store and stores its alerts with the others (each unit of work it
+    # makes goes back to the pool when dropped).
+    events = MonitoringEventSink(
+        StructlogEventSink(), attempts=attempts, new_uow=new_uow, clock=clock
+    )
     return Container(
         new_uow=new_uow,
         gateways=GatewayRegistry(default, *others),
         event_parsers=gateways,
         hasher=Argon2PasswordHasher(),
-        clock=SystemClock(),
-        events=StructlogEventSink(),
+        clock=clock,
+        events=events,
         ping=ping_database,
+        attempts=attempts,
         hold_for=timedelta(minutes=settings.hold_minutes),
         engine=engine,
+        rate_limiter=LimitsRateLimiter.from_uri(
+            settings.rate_limit_storage, key_prefix=settings.redis_key_prefix
+        ),
     )
+
+
+# Redis URLs redis-py opens directly; sentinel and cluster deployments keep the lockout counters
+# in the database (they are few and small) while the rate limits use Redis.
+_DIRECT_REDIS = {"redis": "redis", "rediss": "rediss", "redis+unix": "unix"}
+
+
+def build_attempt_store(settings: Settings, engine: Engine) -> AttemptStore:
+    """The lockout's counters: in Redis when ``RATE_LIMIT_STORAGE`` names one redis-py can open
+    directly (with the database behind it for outages), else in the database."""
+    in_database = SqlAttemptStore(engine)
+    scheme, sep, rest = settings.rate_limit_storage.partition("://")
+    if scheme not in _DIRECT_REDIS or not sep:
+        return in_database
+    url = f"{_DIRECT_REDIS[scheme]}://{rest}"
+    redis_store = RedisAttemptStore.from_url(url, prefix=settings.redis_key_prefix)
+    return FallbackAttemptStore(redis_store, in_database)
 
 
 class _Gateway(PaymentGateway, GatewayEventParser, Protocol):
@@ -150,7 +200,8 @@ def build_gateways(settings: Settings, engine: Engine) -> dict[str, _Gateway]:
     if not settings.is_production:
         gateways["fake"] = FakeStripeGateway(
             engine,
-            webhook_secret=settings.stripe_webhook_secret,
+            # STRIPE_WEBHOOK_SECRET if set, else one generated for this install, never a constant.
+            webhook_secret=fake_gateway_webhook_secret(settings),
             webhook_url=f"{settings.public_url}/api/payments/webhook/fake",
         )
     # Each provider's SDK is imported only when the shop uses it: together they cost about
@@ -160,7 +211,7 @@ def build_gateways(settings: Settings, engine: Engine) -> dict[str, _Gateway]:
 
         gateways["stripe"] = StripeGateway(
             secret_key=settings.stripe_secret_key,
-            webhook_secret=settings.stripe_webhook_secret,
+            webhook_secret=settings.stripe_webhook_secret or "",
             api_base=settings.stripe_api_base,
         )
     if settings.paypal_client_id is not None:  # the adapter refuses a missing secret or id

@@ -87,6 +87,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     from webapp.server import CommerceServer, server_options
 
     settings = _settings()  # fail here, once, rather than in every worker
+    try:
+        # The settings judge the worker count too (memory:// rate limits need a single process).
+        settings = attrs.evolve(settings, web_concurrency=workers)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     options = server_options(host=host, port=port, workers=workers, threads=threads)
     click.echo(f"Serving on http://{host}:{port} ({workers} workers, {threads} threads each)")
     CommerceServer(settings, options).run()

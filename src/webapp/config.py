@@ -4,8 +4,14 @@ Every variable ``NAME`` may instead be given as ``NAME_FILE``, the path of a fil
 (Docker and Kubernetes secrets); the file's contents are stripped. Setting both is an error, since
 silently preferring one would hide a misconfiguration.
 
-``APP_ENV=production`` refuses to start with a missing or default secret, the ``fake`` gateway or
-SQLite, and the error names every setting that is wrong, so an operator fixes them in one go.
+``APP_ENV=production`` refuses to start with a missing, default, short or predictable secret,
+the ``fake`` gateway, SQLite, a webhook secret not in its provider's format, a plain-http
+``PUBLIC_URL`` or debug logging, and the error names every setting that is wrong, so an operator
+fixes them in one go.
+
+``STRIPE_WEBHOOK_SECRET`` has no default: outside production the fake gateway, when it is not
+given one, signs with a secret generated for this install (``webapp.dev_secrets``), never with
+a constant anyone could read here and use to sign a "paid" event.
 """
 
 from __future__ import annotations
@@ -18,16 +24,21 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from webapp.secret_strength import (
+    GENERATE_HINT,
+    paypal_webhook_id_problem,
+    secret_problem,
+    stripe_webhook_secret_problem,
+)
+
 __all__ = [
     "DEV_SECRET_KEY",
-    "DEV_WEBHOOK_SECRET",
     "ConfigError",
     "Settings",
 ]
 
-# Public on purpose: they are only fit for a laptop, and production refuses them by value.
+# Public on purpose: only fit for a laptop, and production refuses it by value.
 DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S105
-DEV_WEBHOOK_SECRET = "whsec_dev_insecure_webhook_secret_for_the_fake_gateway"  # noqa: S105
 
 APP_ENVS = ("development", "production", "test")
 GATEWAYS = ("fake", "stripe", "paypal", "razorpay")
@@ -41,13 +52,12 @@ REQUIRED = {
 LIVE_PREFIXES = {
     "stripe_secret_key": ("sk_live_", "rk_live_"),
     "stripe_publishable_key": ("pk_live_",),
-    "stripe_webhook_secret": ("whsec_",),
     "razorpay_key_id": ("rzp_live_",),
 }
 # Settings that point an SDK at another host than the provider's (local fakes, localstripe).
 API_BASES = ("stripe_api_base", "paypal_api_base", "razorpay_api_base")
-# Storages of the `limits` library that support the moving-window strategy. Read and validated
-# only: nothing limits request rates yet.
+# Storages of the `limits` library that support the moving-window strategy; the URI is passed
+# through to it unchanged (adapters.rate_limits).
 RATE_LIMIT_SCHEMES = (
     "memory",
     "redis",
@@ -57,6 +67,7 @@ RATE_LIMIT_SCHEMES = (
     "redis+cluster",
 )
 OPTIONAL_FIELDS = (
+    "stripe_webhook_secret",
     "stripe_secret_key",
     "stripe_publishable_key",
     "stripe_api_base",
@@ -70,7 +81,6 @@ OPTIONAL_FIELDS = (
     "razorpay_api_base",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-MIN_PRODUCTION_SECRET_LENGTH = 32
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -93,7 +103,7 @@ class Settings:
     database_url: str = "sqlite:///./var/commerce.db"
     secret_key: str = DEV_SECRET_KEY
     payment_gateway: str = "fake"
-    stripe_webhook_secret: str = DEV_WEBHOOK_SECRET
+    stripe_webhook_secret: str | None = None
     stripe_secret_key: str | None = None
     stripe_publishable_key: str | None = None
     stripe_api_base: str | None = None
@@ -107,10 +117,17 @@ class Settings:
     razorpay_webhook_secret: str | None = None
     razorpay_api_base: str | None = None
     rate_limit_storage: str = "memory://"
+    # Every key the shop writes to Redis starts with this (tests give each test its own).
+    redis_key_prefix: str = "commerce:"
+    # How many processes serve the app (gunicorn's workers; `commerce serve --workers`).
+    web_concurrency: int = 1
     sentry_dsn: str | None = None
     trusted_proxies: int = 0
     public_url: str = "http://127.0.0.1:8000"
     hold_minutes: int = 15
+    # How often each serving process's scheduler runs the periodic jobs (one process per
+    # round, by lease); 0 leaves them to `commerce jobs ...` from an external scheduler.
+    job_interval_seconds: int = 60
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -134,10 +151,13 @@ class Settings:
         "razorpay_webhook_secret": "RAZORPAY_WEBHOOK_SECRET",
         "razorpay_api_base": "RAZORPAY_API_BASE",
         "rate_limit_storage": "RATE_LIMIT_STORAGE",
+        "redis_key_prefix": "REDIS_KEY_PREFIX",
+        "web_concurrency": "WEB_CONCURRENCY",
         "sentry_dsn": "SENTRY_DSN",
         "trusted_proxies": "TRUSTED_PROXIES",
         "public_url": "PUBLIC_URL",
         "hold_minutes": "HOLD_MINUTES",
+        "job_interval_seconds": "JOB_INTERVAL_SECONDS",
         "log_level": "LOG_LEVEL",
         "log_json": "LOG_JSON",
     }
@@ -170,7 +190,7 @@ class Settings:
             if value is not None:
                 raw[field] = value
         values: dict[str, Any] = dict(raw)
-        for field in ("trusted_proxies", "hold_minutes"):
+        for field in ("trusted_proxies", "hold_minutes", "web_concurrency", "job_interval_seconds"):
             if field in raw:
                 try:
                     values[field] = int(raw[field])
@@ -205,6 +225,8 @@ class Settings:
             problems["TRUSTED_PROXIES"] = "must be 0 to 10 hops"
         if not 1 <= self.hold_minutes <= 24 * 60:
             problems["HOLD_MINUTES"] = "must be 1 to 1440 minutes"
+        if self.job_interval_seconds != 0 and not 5 <= self.job_interval_seconds <= 3600:
+            problems["JOB_INTERVAL_SECONDS"] = "must be 0 (off) or 5 to 3600 seconds"
         if self.log_level not in LOG_LEVELS:
             problems["LOG_LEVEL"] = f"must be one of {', '.join(LOG_LEVELS)}"
         public = urlsplit(self.public_url)
@@ -214,6 +236,24 @@ class Settings:
             problems["SECRET_KEY"] = "must not be empty"  # noqa: S105 - a message, not a secret
         if self.is_production:
             problems.update(self._production_problems())
+        problems.update(self._rate_limit_problems())
+        return problems
+
+    def _rate_limit_problems(self) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        if not 1 <= self.web_concurrency <= 64:
+            problems["WEB_CONCURRENCY"] = "must be 1 to 64 processes"
+        prefix = self.redis_key_prefix
+        if not 1 <= len(prefix) <= 64 or not prefix.isprintable() or " " in prefix:
+            problems["REDIS_KEY_PREFIX"] = "must be 1 to 64 printable characters without spaces"
+        memory = urlsplit(self.rate_limit_storage).scheme == "memory"
+        if self.is_production and memory and self.web_concurrency > 1:
+            # Each process would count alone: N workers would allow N times every limit.
+            problems["RATE_LIMIT_STORAGE"] = (
+                f"memory:// counts per process, and {self.web_concurrency} processes serve "
+                "(WEB_CONCURRENCY / --workers); production needs a shared store (redis://...) "
+                "or a single process"
+            )
         return problems
 
     @property
@@ -233,12 +273,6 @@ class Settings:
             for field in REQUIRED[gateway]:
                 if not getattr(self, field):
                     problems[self.VARIABLES[field]] = f"required for the {gateway} gateway"
-        if "stripe" in chosen | set(self.configured_gateways) and (
-            self.stripe_webhook_secret == DEV_WEBHOOK_SECRET
-        ):
-            problems["STRIPE_WEBHOOK_SECRET"] = (
-                "set the signing secret Stripe gives (dashboard or `stripe listen`)"  # noqa: S105
-            )
         if self.paypal_environment not in PAYPAL_ENVIRONMENTS:
             problems["PAYPAL_ENVIRONMENT"] = f"must be one of {', '.join(PAYPAL_ENVIRONMENTS)}"
         for field in API_BASES:
@@ -251,11 +285,7 @@ class Settings:
 
     def _production_problems(self) -> dict[str, str]:
         problems: dict[str, str] = {}
-        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH:
-            problems["SECRET_KEY"] = (
-                f"production needs a random secret of at least {MIN_PRODUCTION_SECRET_LENGTH} "
-                "characters, not the development default"
-            )
+        problems.update(self._weak_setting_problems())
         if self.payment_gateway == "fake":
             problems["PAYMENT_GATEWAY"] = (
                 "the fake gateway takes no money; production needs a real one"
@@ -269,10 +299,6 @@ class Settings:
                         f"production needs a live key (starting {' or '.join(live)}), "
                         "not a test-mode one"
                     )
-        if "stripe" in self.configured_gateways and (
-            self.stripe_webhook_secret == DEV_WEBHOOK_SECRET
-        ):
-            problems["STRIPE_WEBHOOK_SECRET"] = "production needs the real signing secret"  # noqa: S105
         if "paypal" in self.configured_gateways and self.paypal_environment != "live":
             problems["PAYPAL_ENVIRONMENT"] = "production needs PayPal's live environment"
         for field in API_BASES:
@@ -282,6 +308,41 @@ class Settings:
                 )
         if self.is_sqlite:
             problems["DATABASE_URL"] = "production needs PostgreSQL, not SQLite"
+        return problems
+
+    def _weak_setting_problems(self) -> dict[str, str]:
+        """Production: secrets that are guessable or not what their provider issues, and
+        settings that would leak (plain http, debug logs)."""
+        problems: dict[str, str] = {}
+        weak = "is the development default" if self.secret_key == DEV_SECRET_KEY else None
+        weak = weak or secret_problem(self.secret_key)
+        if weak:
+            problems["SECRET_KEY"] = f"{weak}; production needs a random secret ({GENERATE_HINT})"
+        configured = self.configured_gateways
+        if "stripe" in configured and self.stripe_webhook_secret:
+            wrong = stripe_webhook_secret_problem(self.stripe_webhook_secret)
+            if wrong:
+                problems["STRIPE_WEBHOOK_SECRET"] = wrong
+        if "paypal" in configured and self.paypal_webhook_id:
+            wrong = paypal_webhook_id_problem(self.paypal_webhook_id)
+            if wrong:
+                problems["PAYPAL_WEBHOOK_ID"] = wrong
+        if "razorpay" in configured and self.razorpay_webhook_secret:
+            wrong = secret_problem(self.razorpay_webhook_secret)
+            if wrong:
+                problems["RAZORPAY_WEBHOOK_SECRET"] = (
+                    f"{wrong}; type a random secret into Razorpay's webhook settings "
+                    f"and here ({GENERATE_HINT})"
+                )
+        if urlsplit(self.public_url).scheme != "https":
+            problems["PUBLIC_URL"] = (
+                "production needs an https URL: cookies are Secure-only and HSTS is sent"
+            )
+        if self.log_level == "DEBUG":
+            problems["LOG_LEVEL"] = (
+                "DEBUG makes libraries log request details (the payment SDKs their API "
+                "calls); use INFO or above in production"
+            )
         return problems
 
 

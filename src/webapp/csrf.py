@@ -6,10 +6,10 @@ changing request must send the token in ``X-CSRF-Token``, equal to the ``csrf_to
 its HMAC must match the *current* binding: a token planted in the cookie jar by a sibling domain,
 or one minted for another session, is refused. Both comparisons are constant-time.
 
-Flask-WTF's global ``CSRFProtect`` is deliberately not enabled on the JSON API: it binds its
-tokens to Flask's signed cookie session, a second session beside our server-side one, and two
-checks on one request would only disagree. Its settings are configured (see ``webapp.app``) to
-accept the same header, for HTML forms; there are none yet.
+Flask-WTF's ``CSRFProtect`` is deliberately not applied to the JSON API: it binds its tokens to
+Flask's signed cookie session, a second session beside our server-side one, and two checks on one
+request would only disagree. This check takes every request under ``/api/``; Flask-WTF's takes
+every other one (the HTML pages, see ``webapp.pages``), so each request gets exactly one.
 """
 
 from __future__ import annotations
@@ -25,10 +25,19 @@ from flask import current_app, request
 from webapp.problems import ApiProblem
 from webapp.sessions import cookie_policy, session_binding
 
-__all__ = ["CSRF_HEADER", "check_csrf", "csrf_exempt", "mint_token", "token_matches"]
+__all__ = [
+    "CSRF_HEADER",
+    "UNSAFE_METHODS",
+    "check_csrf",
+    "csrf_exempt",
+    "is_api_path",
+    "mint_token",
+    "token_matches",
+]
 
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/api/"
 MAX_TOKEN_LENGTH = 200
 # Marked on the view function itself (as Flask marks ``required_methods``): no registry to keep.
 _EXEMPT_ATTRIBUTE = "csrf_exempt"
@@ -65,9 +74,14 @@ def _is_exempt() -> bool:
     return getattr(view, _EXEMPT_ATTRIBUTE, False) is True
 
 
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is the JSON API's, whose requests this module checks."""
+    return path.startswith(API_PREFIX)
+
+
 def check_csrf() -> None:
     """``before_request`` hook: refuse a state-changing request without a valid token (403)."""
-    if request.method not in UNSAFE_METHODS:
+    if request.method not in UNSAFE_METHODS or not is_api_path(request.path):
         return
     if request.routing_exception is not None or _is_exempt():
         return  # an unknown route answers 404/405 rather than a misleading 403

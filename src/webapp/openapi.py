@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from webapp.openapi_admin import ADMIN_READ_PATHS
 from webapp.openapi_components import (
     ANON_CSRF,
     AUTHENTICATED,
@@ -16,6 +17,7 @@ from webapp.openapi_components import (
     IDEMPOTENCY_KEY,
     JSON,
     NULLABLE_STRING,
+    OPTIONAL_IDEMPOTENCY_KEY,
     PAGING,
     SCHEMAS,
     SESSION,
@@ -57,8 +59,11 @@ _AUTH_PATHS: dict[str, Any] = {
                 )
             ),
             "responses": {
-                "201": json_content(ref("UserEnvelope"), "Registered and signed in"),
-                "409": problem("email_taken"),
+                "201": json_content(
+                    ref("UserEnvelope"),
+                    "Registered and signed in - or, for an email that already has an account, "
+                    "the same answer with nothing created (the owner is told by email)",
+                ),
                 **VALIDATION,
                 **UNSAFE,
             },
@@ -75,6 +80,47 @@ _AUTH_PATHS: dict[str, Any] = {
             "responses": {
                 "200": json_content(ref("UserEnvelope"), "Signed in"),
                 "401": problem("invalid_credentials (same body for every reason)"),
+                "429": problem(
+                    "locked_out (too many failures for this email; Retry-After), alike for "
+                    "unknown emails"
+                ),
+                **VALIDATION,
+                **UNSAFE,
+            },
+        }
+    },
+    "/api/auth/refresh": {
+        "post": {
+            "summary": "Rotate the refresh cookie and start a new session",
+            "description": (
+                "The refresh cookie (HttpOnly, Path=/api/auth) is rotated into its successor; "
+                "two tabs within 20 s get the same one. A reused (older rotated) token revokes "
+                "its whole family and is answered 401, cookies cleared."
+            ),
+            "tags": ["auth"],
+            "security": [{"refreshCookie": [], "csrfHeader": []}],
+            "responses": {
+                "200": json_content(ref("UserEnvelope"), "A new session"),
+                "401": problem("refresh_rejected (missing, expired, revoked or reused)"),
+                **UNSAFE,
+            },
+        }
+    },
+    "/api/auth/password": {
+        "post": {
+            "summary": "Change one's password; every other session and refresh token ends",
+            "tags": ["auth"],
+            "security": SESSION_CSRF,
+            "requestBody": body(
+                object_schema(
+                    ["current_password", "new_password"],
+                    current_password=STRING,
+                    new_password={"type": "string", "minLength": 12, "maxLength": 128},
+                )
+            ),
+            "responses": {
+                "200": json_content(ref("UserEnvelope"), "Changed; signed in afresh"),
+                "401": problem("unauthenticated, or invalid_credentials (wrong current password)"),
                 **VALIDATION,
                 **UNSAFE,
             },
@@ -97,6 +143,87 @@ _AUTH_PATHS: dict[str, Any] = {
                 "200": json_content(ref("UserEnvelope"), "The user"),
                 **AUTHENTICATED,
                 **COMMON,
+            },
+        }
+    },
+}
+
+_STAFF_USER = object_schema(
+    ["id", "email", "name", "role", "active"],
+    id=STRING,
+    email={"type": "string", "format": "email"},
+    name=STRING,
+    role={"enum": ["customer", "support", "admin"]},
+    active={"type": "boolean"},
+)
+
+
+_UNLOCKED = object_schema(
+    ["unlocked", "address_counters_cleared"],
+    unlocked={"type": "boolean"},
+    address_counters_cleared={"type": "integer", "minimum": 0},
+)
+
+
+def _staff_action(summary: str, permission: str, request: dict[str, Any] | None) -> Any:
+    operation: dict[str, Any] = {
+        "summary": f"{summary} (permission {permission}; audited)",
+        "tags": ["admin"],
+        "security": SESSION_CSRF,
+        "parameters": [{"name": "user_id", "in": "path", "required": True, "schema": STRING}],
+        "responses": {
+            "200": json_content(object_schema(["user"], user=_STAFF_USER), "The account now"),
+            "404": problem("not_found"),
+            "409": problem("conflict (one's own account, or the last active admin)"),
+            **VALIDATION,
+            **AUTHENTICATED,
+            **UNSAFE,
+        },
+    }
+    if request is not None:
+        operation["requestBody"] = body(request)
+    return {"post": operation}
+
+
+_STAFF_PATHS: dict[str, Any] = {
+    "/api/admin/users/{user_id}/role": _staff_action(
+        "Change an account's role; its sessions end",
+        "users:manage",
+        object_schema(["role"], role={"enum": ["customer", "support", "admin"]}),
+    ),
+    "/api/admin/users/{user_id}/disable": _staff_action(
+        "Disable an account; its sessions end", "users:manage", None
+    ),
+    "/api/admin/users/{user_id}/enable": _staff_action(
+        "Enable a disabled account", "users:manage", None
+    ),
+    "/api/admin/users/{user_id}/unlock": {
+        "post": {
+            "summary": "Lift the login lockout of an account's email, from every address "
+            "(permission logins:unlock; audited)",
+            "tags": ["admin"],
+            "security": SESSION_CSRF,
+            "parameters": [{"name": "user_id", "in": "path", "required": True, "schema": STRING}],
+            "responses": {
+                "200": json_content(_UNLOCKED, "Unlocked"),
+                "404": problem("not_found"),
+                **AUTHENTICATED,
+                **UNSAFE,
+            },
+        }
+    },
+    "/api/admin/logins/unlock": {
+        "post": {
+            "summary": "Lift an email's login lockout, from every address (permission "
+            "logins:unlock; audited)",
+            "tags": ["admin"],
+            "security": SESSION_CSRF,
+            "requestBody": body(object_schema(["email"], email=STRING)),
+            "responses": {
+                "200": json_content(_UNLOCKED, "Unlocked"),
+                **VALIDATION,
+                **AUTHENTICATED,
+                **UNSAFE,
             },
         }
     },
@@ -137,7 +264,7 @@ _SHOP_PATHS: dict[str, Any] = {
             "summary": "Price the cart on the server, hold its stock, create the payment intent",
             "tags": ["checkout"],
             "security": SESSION_CSRF,
-            "parameters": [{**IDEMPOTENCY_KEY, "required": False}],
+            "parameters": [OPTIONAL_IDEMPOTENCY_KEY],
             "requestBody": body(
                 object_schema(
                     ["items"],
@@ -198,7 +325,7 @@ _SHOP_PATHS: dict[str, Any] = {
                 ),
                 "422": problem("validation_error, idempotency_key_reused", "ValidationProblem"),
                 **AUTHENTICATED,
-                "403": problem("csrf_failed"),
+                "403": problem("csrf_failed or cross_site_request"),
                 "413": COMMON["413"],
                 "415": COMMON["415"],
                 "500": COMMON["500"],
@@ -353,9 +480,66 @@ _OPERATIONS_PATHS: dict[str, Any] = {
 }
 
 
+# The operations ``webapp.rate_limiting`` guards (a test checks this against the routes): each
+# may answer 429, and its answers carry the RateLimit-* headers.
+RATE_LIMITED_OPERATIONS = (
+    ("/api/auth/register", "post"),
+    ("/api/auth/login", "post"),
+    ("/api/auth/refresh", "post"),
+    ("/api/checkout/intent", "post"),
+    ("/api/checkout/confirm", "post"),
+    ("/api/payments/refund", "post"),
+)
+_SECONDS = {"type": "integer", "minimum": 0}
+RATE_LIMIT_HEADERS: dict[str, Any] = {
+    "RateLimit-Limit": {"description": "requests allowed per window", "schema": _SECONDS},
+    "RateLimit-Remaining": {"description": "requests left in the window", "schema": _SECONDS},
+    "RateLimit-Reset": {"description": "seconds until a request frees up", "schema": _SECONDS},
+}
+RATE_LIMITED: dict[str, Any] = {
+    **problem("rate_limited: too many requests from this address or for this account"),
+    "headers": {
+        "Retry-After": {
+            "description": "seconds to wait",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+        **RATE_LIMIT_HEADERS,
+    },
+}
+
+
+def _with_rate_limits(paths: dict[str, Any]) -> dict[str, Any]:
+    """``paths`` with the 429 answer and the headers on the limited operations (new dicts: the
+    module's own are shared by every call)."""
+    limited = dict(paths)
+    for path, method in RATE_LIMITED_OPERATIONS:
+        if path not in limited or method not in limited[path]:
+            continue
+        operation = limited[path][method]
+        responses = {
+            status: {**answer, "headers": RATE_LIMIT_HEADERS} if status.startswith("2") else answer
+            for status, answer in operation["responses"].items()
+        }
+        responses["429"] = RATE_LIMITED
+        limited[path] = {**limited[path], method: {**operation, "responses": responses}}
+    return limited
+
+
 def openapi_spec() -> dict[str, Any]:
     """A fresh copy each call, so no caller can alter what the next one is served."""
-    return copy.deepcopy(_spec())
+    return _empty_query_values_mean_absent(copy.deepcopy(_spec()))
+
+
+def _empty_query_values_mean_absent(spec: dict[str, Any]) -> dict[str, Any]:
+    """Mark every query parameter ``allowEmptyValue``: the API reads ``?page=`` (what an empty
+    form field sends) as no ``page`` at all, on every route (``webapp.payloads``,
+    ``webapp.query_reader``), and says so here once rather than on each parameter."""
+    for item in spec["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") == "query":
+                    parameter.setdefault("allowEmptyValue", True)
+    return spec
 
 
 def _spec() -> dict[str, Any]:
@@ -367,10 +551,21 @@ def _spec() -> dict[str, Any]:
             "description": (
                 "Errors are RFC 9457 problem details with a stable `code`. Every state-changing "
                 "request except the webhook needs the X-CSRF-Token header (from GET "
-                "/api/auth/csrf). Money is {amount (integer minor units), currency}."
+                "/api/auth/csrf), and is refused with 403 cross_site_request when the browser "
+                "says another site sent it (Sec-Fetch-Site: cross-site, or an Origin other "
+                "than the shop's). Money is {amount (integer minor units), currency}."
             ),
         },
-        "paths": {**_OPERATIONS_PATHS, **_AUTH_PATHS, **_SHOP_PATHS, **_PAYMENT_PATHS},
+        "paths": _with_rate_limits(
+            {
+                **_OPERATIONS_PATHS,
+                **_AUTH_PATHS,
+                **_SHOP_PATHS,
+                **_PAYMENT_PATHS,
+                **_STAFF_PATHS,
+                **ADMIN_READ_PATHS,
+            }
+        ),
         "components": {
             "schemas": SCHEMAS,
             "parameters": {
@@ -380,7 +575,15 @@ def _spec() -> dict[str, Any]:
                     "required": True,
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                     "description": "Reuse it on retry: the first response is replayed.",
-                }
+                },
+                "OptionalIdempotencyKey": {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "description": "Optional: reuse it on retry and the first response is "
+                    "replayed.",
+                },
             },
             "securitySchemes": {
                 "sessionCookie": {
@@ -396,6 +599,12 @@ def _spec() -> dict[str, Any]:
                     "description": "equal to the csrf_token cookie (__Host-csrf_token in production)",
                 },
                 "gatewaySignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
+                "refreshCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "refresh",
+                    "description": "__Secure-refresh in production; sent only to /api/auth",
+                },
             },
         },
     }

@@ -11,6 +11,7 @@ __all__ = [
     "IDEMPOTENCY_KEY",
     "JSON",
     "NULLABLE_STRING",
+    "OPTIONAL_IDEMPOTENCY_KEY",
     "PAGING",
     "PROBLEM",
     "SCHEMAS",
@@ -61,7 +62,13 @@ COMMON = {
     "415": problem("Body is not application/json"),
     "500": problem("Unexpected error; carries an error_id"),
 }
-UNSAFE = {**COMMON, "403": problem("csrf_failed (or forbidden)")}
+UNSAFE = {
+    **COMMON,
+    "403": problem(
+        "csrf_failed; cross_site_request (another site's page sent it: Sec-Fetch-Site "
+        "cross-site, or an Origin not the shop's); or forbidden"
+    ),
+}
 VALIDATION = {"422": problem("validation_error, with errors[]", "ValidationProblem")}
 AUTHENTICATED = {"401": problem("unauthenticated")}
 
@@ -78,6 +85,9 @@ PAGING = [
     },
 ]
 IDEMPOTENCY_KEY = {"$ref": "#/components/parameters/IdempotencyKey"}
+# A reference takes no "required" beside it (OpenAPI 3.1): the optional key is a parameter
+# of its own.
+OPTIONAL_IDEMPOTENCY_KEY = {"$ref": "#/components/parameters/OptionalIdempotencyKey"}
 
 
 def page_of(item: str) -> dict[str, Any]:

@@ -1,50 +1,139 @@
 """Reading request input strictly: JSON bodies, query parameters and headers.
 
-Rules, the same on every route: a body must be ``application/json`` (415 otherwise, so a
-``text/plain`` cross-site form cannot carry one), must parse (400 ``malformed_json``) and must be
-an object; fields are checked by type - integers are JSON integers, never floats, strings or
-booleans - and all problems of one request are reported together (422). Unknown fields are
-ignored, so a client-sent ``price`` or ``total`` simply has no effect: the core prices carts.
+Rules, the same on every route: a body must be ``application/json`` in UTF-8 (415 otherwise,
+so a ``text/plain`` cross-site form cannot carry one), at most the route's size limit (413, also
+when it comes chunked), must parse as UTF-8 JSON (400 ``malformed_json``: not UTF-8, a byte order
+mark, NaN or Infinity, a number too long to read, nesting too deep) and must be an object; fields
+are checked by type - integers are JSON integers, never floats, strings or booleans - and all
+problems of one request are reported together (422). Unknown fields are ignored, so a
+client-sent ``price`` or ``total`` simply has no effect: the core prices carts.
+
+Text has one policy (``clean_text``), applied to every string field, query value and path
+segment: control characters and lone surrogates are refused at the edge - PostgreSQL cannot
+store NUL, no encoder can write a lone surrogate, and neither belongs in a name, an email or an
+id - and what is accepted is normalised to NFC, so that the same name or email typed on two
+keyboards is stored and compared as one string.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Literal, NoReturn, overload
 
-from flask import request
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from commerce_core import FieldError, InvalidInput, Money
 from webapp.problems import ApiProblem
 
-__all__ = ["BodyReader", "idempotency_key", "json_body", "query_int"]
+__all__ = [
+    "BodyReader",
+    "PathSegment",
+    "clean_text",
+    "idempotency_key",
+    "json_body",
+    "query_int",
+    "query_text",
+    "request_body",
+]
 
 MAX_TEXT = 10_000
 # Beyond any real price or count, and within a signed 64-bit database column.
 MAX_INTEGER = 10**15
+# No slug or id of the shop comes near this; a longer path segment names nothing.
+MAX_SEGMENT = 255
+# Unicode's control characters (C0, DEL, C1) and the surrogate code points, which UTF-8 cannot
+# carry alone: what JSON's "\ud800" escape or a hand-made request can smuggle into a string.
+_CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# What free text (a refund's reason) may hold beyond that: line breaks and tabs.
+_CONTROL_BUT_LAYOUT_OR_SURROGATE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class UnacceptableText(ValueError):
+    """A string the shop will not store or compare; its message says why, for a 422."""
+
+
+def clean_text(value: str, *, multiline: bool = False) -> str:
+    """The shop's one text policy: ``value`` in NFC, or ``UnacceptableText``.
+
+    Control characters and lone surrogates are refused rather than stripped: a value silently
+    changed is one the client did not send (and an id with a NUL in it is nobody's id). Line
+    breaks and tabs pass only where ``multiline`` text is expected.
+    """
+    pattern = _CONTROL_BUT_LAYOUT_OR_SURROGATE if multiline else _CONTROL_OR_SURROGATE
+    found = pattern.search(value)
+    if found is not None:
+        char = found.group()
+        what = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+        raise UnacceptableText(f"must not contain {what} (U+{ord(char):04X})")
+    return unicodedata.normalize("NFC", value)
+
+
+class PathSegment(BaseConverter):
+    """The default converter of every route's ``<name>`` segments: one segment, at most
+    ``MAX_SEGMENT`` characters, no control characters. Anything else matches no route, so it is
+    answered 404 before a view - or a database that cannot store a NUL - ever sees it. (A
+    request path cannot carry a lone surrogate: werkzeug decodes it as UTF-8 with replacement.)
+    """
+
+    regex = rf"[^/\x00-\x1f\x7f-\x9f]{{1,{MAX_SEGMENT}}}"
+
+    def to_python(self, value: str) -> str:
+        return unicodedata.normalize("NFC", value)
 
 
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def request_body(max_bytes: int) -> bytes:
+    """The raw request body, or 413 if it is longer than ``max_bytes``.
+
+    Werkzeug stops reading a body that comes without a length (chunked) at the request's
+    ``max_content_length`` without saying so, which would hand the parser a body cut short (a
+    misleading 400) or a signature check a truncated payload. Reading with a cap one byte
+    higher tells a body of exactly ``max_bytes`` from a longer one. This must be the first read
+    of the request's body: the cap applies when the stream is opened.
+    """
+    request.max_content_length = max_bytes + 1
+    data = request.get_data(cache=True)
+    if len(data) > max_bytes:
+        raise RequestEntityTooLarge(f"the request body is larger than {max_bytes} bytes")
+    return data
+
+
+def _malformed(detail: str) -> ApiProblem:
+    return ApiProblem(400, "malformed_json", "Malformed JSON", detail)
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or the matching problem."""
-    if not request.is_json:
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if not request.is_json or charset not in {"utf-8", "utf8"}:
         raise ApiProblem(
             415,
             "unsupported_media_type",
             "Unsupported media type",
-            "send the body as application/json",
+            "send the body as application/json in UTF-8",
         )
-    raw = request.get_data(cache=True)
+    raw = request_body(current_app.config["MAX_CONTENT_LENGTH"])
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiProblem(
-            400, "malformed_json", "Malformed JSON", "the request body is not valid JSON"
-        ) from None
+        # Strictly UTF-8 (RFC 8259): json.loads would also guess UTF-16 or UTF-32 from bytes,
+        # and a body's meaning must not depend on a guess. A byte order mark fails to parse.
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _malformed("the request body is not UTF-8") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _malformed("the request body is nested too deeply") from None
+    except ValueError:
+        # Also a number of more digits than Python converts (sys.get_int_max_str_digits()).
+        raise _malformed("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput(errors=[FieldError("body", "must be a JSON object")])
     return data
@@ -61,9 +150,11 @@ class BodyReader:
     def _fail(self, name: str, message: str) -> None:
         self.errors.append(FieldError(self._prefix + name, message))
 
-    def text(self, name: str, *, max_length: int = MAX_TEXT, min_length: int = 0) -> str:
+    def text(
+        self, name: str, *, max_length: int = MAX_TEXT, min_length: int = 0, multiline: bool = False
+    ) -> str:
         """A required string. Emptiness is left to the core (``min_length=0``) except for ids."""
-        value = self.optional_text(name, max_length=max_length)
+        value = self.optional_text(name, max_length=max_length, multiline=multiline)
         if value is None:
             if self._data.get(name) is None:
                 self._fail(name, "is required")
@@ -74,17 +165,29 @@ class BodyReader:
             )
         return value
 
-    def optional_text(self, name: str, *, max_length: int = MAX_TEXT) -> str | None:
+    def optional_text(
+        self, name: str, *, max_length: int = MAX_TEXT, multiline: bool = False
+    ) -> str | None:
+        """A string or ``None``, under the shop's text policy (``clean_text``)."""
         value = self._data.get(name)
         if value is None:
             return None
         if not isinstance(value, str):
             self._fail(name, "must be a string")
             return None
+        # Before the policy's scan: a body is small, but its strings need not be read twice.
         if len(value) > max_length:
             self._fail(name, f"must be at most {max_length} characters")
             return None
-        return value
+        try:
+            cleaned = clean_text(value, multiline=multiline)
+        except UnacceptableText as refused:
+            self._fail(name, str(refused))
+            return None
+        if len(cleaned) > max_length:  # NFC lengthens a few rare characters
+            self._fail(name, f"must be at most {max_length} characters")
+            return None
+        return cleaned
 
     def integer(self, name: str) -> int:
         value = self._data.get(name)
@@ -145,6 +248,19 @@ class BodyReader:
         """Raise every collected error at once (422)."""
         if self.errors:
             raise InvalidInput(errors=self.errors)
+
+
+def query_text(name: str, *, max_length: int) -> str | None:
+    """A text query parameter under the shop's text policy; absent or empty is ``None``."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if len(raw) > max_length:
+        raise InvalidInput.for_field(name, f"must be at most {max_length} characters")
+    try:
+        return clean_text(raw)
+    except UnacceptableText as refused:
+        raise InvalidInput.for_field(name, str(refused)) from None
 
 
 def query_int(name: str, default: int) -> int:

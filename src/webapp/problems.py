@@ -23,6 +23,7 @@ from commerce_core import (
     GatewayUnavailable,
     IdempotencyRequestInProgress,
     InvalidInput,
+    LoginLocked,
     OutOfStock,
     RetryLater,
 )
@@ -45,6 +46,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_found": 404,
     "conflict": 409,
     "out_of_stock": 409,
+    "hold_limit_reached": 409,
     "order_not_payable": 409,
     "order_not_refundable": 409,
     "illegal_transition": 409,
@@ -54,6 +56,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_in_progress": 409,
     "email_taken": 409,
     "invalid_credentials": 401,
+    "refresh_rejected": 401,
+    "locked_out": 429,
     "forbidden": 403,
     "invalid_webhook": 400,
     "payment_gateway_error": 502,
@@ -143,6 +147,8 @@ def commerce_problem(error: CommerceError) -> Response:
         headers["Retry-After"] = str(IN_PROGRESS_RETRY_AFTER)
     if isinstance(error, GatewayUnavailable):
         headers["Retry-After"] = str(GATEWAY_RETRY_AFTER)
+    if isinstance(error, LoginLocked):
+        headers["Retry-After"] = str(error.retry_after)
     return problem_response(
         status_for(error), error.code, error.title, error.detail, extra=extra, headers=headers
     )

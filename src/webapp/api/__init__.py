@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from webapp.api import auth, catalog, checkout, docs, health, orders, payments
+from webapp.api import admin, admin_users, auth, catalog, checkout, docs, health, orders, payments
 
 __all__ = ["BLUEPRINTS", "register_blueprints"]
 
@@ -20,6 +20,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     checkout.bp,
     orders.bp,
     payments.bp,
+    admin_users.bp,
+    admin.bp,
 )
 
 

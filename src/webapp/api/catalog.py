@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, request
 from commerce_core import PageRequest, get_product, list_products, product_view
 from webapp.api.responses import json_response
 from webapp.catalog_cache import CachedPage, catalog_cache
-from webapp.payloads import query_int
+from webapp.payloads import query_int, query_text
 from webapp.request_ports import request_uow
 
 __all__ = ["CATALOG_MAX_AGE", "bp"]
@@ -26,15 +26,16 @@ bp = Blueprint("catalog", __name__, url_prefix="/api/products")
 # The server's own cache adds at most its TTL to the staleness a client may see.
 CATALOG_MAX_AGE = 15
 _CACHE_CONTROL = f"public, max-age={CATALOG_MAX_AGE}"
+# The longest search the catalog answers (the core refuses longer ones too).
+MAX_QUERY = 100
 
 
 @bp.get("")
 def list_catalog() -> Response:
     def render() -> dict[str, Any]:
         paging = PageRequest(page=query_int("page", 1), per_page=query_int("per_page", 20))
-        return list_products(request_uow(), paging, request.args.get("q")).to_primitive(
-            product_view
-        )
+        query = query_text("q", max_length=MAX_QUERY)
+        return list_products(request_uow(), paging, query).to_primitive(product_view)
 
     return _cacheable(render)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from commerce_core import (
     MAX_LINES,
@@ -17,6 +17,7 @@ from commerce_core import (
     ConfirmOrder,
     ConfirmOutcome,
     CreateCheckoutIntent,
+    LimitedOperation,
     Result,
     confirm_order,
     create_checkout_intent,
@@ -24,6 +25,7 @@ from commerce_core import (
 from webapp.api.responses import json_response, with_replay_header
 from webapp.payloads import BodyReader, idempotency_key, json_body
 from webapp.problems import problem_response
+from webapp.rate_limiting import rate_limited
 from webapp.request_ports import container, payment_ports
 from webapp.sessions import require_user
 
@@ -35,6 +37,7 @@ MAX_ID = 255
 
 
 @bp.post("/intent")
+@rate_limited(LimitedOperation.CHECKOUT_INTENT)
 def create_intent() -> Response:
     user = require_user()
     key = idempotency_key(required=False)
@@ -51,7 +54,9 @@ def create_intent() -> Response:
     body.adopt(lines)
     body.finish()
     result = create_checkout_intent(
-        CreateCheckoutIntent(user_id=user.id, items=items, idempotency_key=key),
+        CreateCheckoutIntent(
+            user_id=user.id, items=items, idempotency_key=key, ip=request.remote_addr
+        ),
         **payment_ports(),
         hold_for=container().hold_for,
     )
@@ -59,6 +64,7 @@ def create_intent() -> Response:
 
 
 @bp.post("/confirm")
+@rate_limited(LimitedOperation.CHECKOUT_CONFIRM)
 def confirm() -> Response:
     user = require_user()
     key = idempotency_key(required=True)
@@ -74,6 +80,7 @@ def confirm() -> Response:
             payment_method=payment_method,
             idempotency_key=key,
             proof=proof,
+            ip=request.remote_addr,
         ),
         **payment_ports(),
     )

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, request
 
 from commerce_core import (
     MAX_REASON,
+    LimitedOperation,
     Permission,
     RefundOrder,
     RefundOutcome,
@@ -18,8 +19,9 @@ from commerce_core import (
 from webapp.api.responses import json_response, with_replay_header
 from webapp.config import Settings
 from webapp.csrf import csrf_exempt
-from webapp.payloads import BodyReader, idempotency_key, json_body
+from webapp.payloads import BodyReader, idempotency_key, json_body, request_body
 from webapp.problems import ApiProblem, problem_response
+from webapp.rate_limiting import rate_limited
 from webapp.request_ports import container, payment_ports
 from webapp.sessions import permission_required, require_user
 
@@ -50,9 +52,8 @@ def _receive(gateway: str) -> Response:
     parser = container().event_parsers.get(gateway)
     if parser is None:
         raise ApiProblem(404, "not_found", "Not found", f"no payment gateway {gateway[:40]!r}")
-    request.max_content_length = WEBHOOK_MAX_BYTES
     # The raw bytes, untouched: the signature is over exactly these.
-    payload = request.get_data(cache=False)
+    payload = request_body(WEBHOOK_MAX_BYTES)
     event = parser.parse_event(payload, dict(request.headers))
     outcome = handle_gateway_event(event, **payment_ports())
     # 200 even for duplicates and ignored events: anything else makes the gateway retry.
@@ -79,13 +80,14 @@ def client_config() -> Response:
 
 @bp.post("/refund")
 @permission_required(Permission.ORDERS_REFUND)
+@rate_limited(LimitedOperation.REFUND)
 def refund() -> Response:
     actor = require_user()
     key = idempotency_key(required=True)
     body = BodyReader(json_body())
     order_id = body.text("order_id", min_length=1, max_length=255)
     amount = body.optional_amount("amount")
-    reason = body.optional_text("reason", max_length=MAX_REASON) or ""
+    reason = body.optional_text("reason", max_length=MAX_REASON, multiline=True) or ""
     body.finish()
     result = refund_order(
         RefundOrder(
