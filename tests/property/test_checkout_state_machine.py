@@ -42,6 +42,7 @@ from hypothesis.stateful import (
 )
 
 from commerce_core import (
+    DEFAULT_HOLD_LIMITS,
     IDEMPOTENCY_LEASE,
     MAX_QUANTITY,
     CartItem,
@@ -54,6 +55,8 @@ from commerce_core import (
     GatewayEvent,
     GatewayRefund,
     GatewayUnavailable,
+    HoldLimitReached,
+    HoldLimits,
     IdempotencyKeyReused,
     IdempotencyRequestInProgress,
     IntentStatus,
@@ -82,6 +85,7 @@ from commerce_core.testing import FakeClock, FakeGateway, InMemoryShop
 from commerce_core.testing import strategies as cst
 from commerce_core.use_cases.settlement import end_unpaid
 
+UNCAPPED = HoldLimits(10**6, 10**6, 10**6, 10**6)
 SHOPPERS = ("usr_ann", "usr_ben")
 STAFF = ("usr_staff_1", "usr_staff_2")
 CONFIRM_OUTCOMES = {"paid", "already_paid", "requires_action", "declined", "processing"}
@@ -407,6 +411,17 @@ class CheckoutMachine(RuleBasedStateMachine):
             assert short
             assert self._stock() == stock
             return None
+        except HoldLimitReached:
+            event("checkout: hold limit")
+            assert prior is None
+            with self.shop.uow as uow:
+                held = uow.orders.held_unpaid(user_id=user)
+            limits = DEFAULT_HOLD_LIMITS
+            assert held.orders >= limits.orders_per_account or (
+                held.units + sum(wanted.values()) > limits.units_per_account
+            )
+            assert self._stock() == stock  # a refused checkout holds nothing
+            return None
         except GatewayError:
             assert prior is None
             assert armed
@@ -583,8 +598,9 @@ class CheckoutMachine(RuleBasedStateMachine):
             )
             if others:
                 user = next(u for u in SHOPPERS if u != self.owner[intent_id])
+                # Another shopper buying the rest: the caps on unpaid holds are not the story.
                 result = create_checkout_intent(
-                    CreateCheckoutIntent(user, others), **self.shop.ports
+                    CreateCheckoutIntent(user, others), **self.shop.ports, hold_limits=UNCAPPED
                 )
                 self._adopt(user, result)
         with contextlib.suppress(GatewayError):  # the job may have cancelled it after all

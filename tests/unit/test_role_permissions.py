@@ -18,7 +18,7 @@ from commerce_core import (
 
 ALLOWED: dict[Role, set[Permission]] = {
     Role.CUSTOMER: set(),
-    Role.SUPPORT: {Permission.ORDERS_READ, Permission.ALERTS_READ},
+    Role.SUPPORT: {Permission.ORDERS_READ, Permission.ALERTS_READ, Permission.LOGINS_UNLOCK},
     Role.ADMIN: set(Permission),
 }
 
@@ -46,6 +46,7 @@ def test_permissions_are_the_documented_ones() -> None:
         "audit:read",
         "users:manage",
         "alerts:read",
+        "logins:unlock",
     }
 
 

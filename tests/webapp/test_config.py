@@ -24,7 +24,7 @@ def test_an_empty_environment_gives_laptop_defaults() -> None:
     assert settings.database_url == "sqlite:///./var/commerce.db"
     assert settings.payment_gateway == "fake"
     assert settings.secret_key == DEV_SECRET_KEY
-    assert settings.stripe_webhook_secret.startswith("whsec_dev_")
+    assert settings.stripe_webhook_secret is None  # the fake gateway's is per install
     assert settings.rate_limit_storage == "memory://"
     assert settings.public_url == "http://127.0.0.1:8000"
     assert (settings.trusted_proxies, settings.hold_minutes) == (0, 15)
@@ -80,6 +80,7 @@ PRODUCTION = {
     "APP_ENV": "production",
     "SECRET_KEY": "a-long-random-production-secret-0123456789",
     "DATABASE_URL": "postgresql+psycopg://shop@db/shop",
+    "PUBLIC_URL": "https://shop.example.com",
 }
 
 
@@ -155,10 +156,10 @@ def test_production_refuses_paypal_sandbox_and_razorpay_test_keys() -> None:
                 **LIVE_STRIPE,
                 "PAYPAL_CLIENT_ID": "id",
                 "PAYPAL_CLIENT_SECRET": "secret",
-                "PAYPAL_WEBHOOK_ID": "wh",
+                "PAYPAL_WEBHOOK_ID": "8PT597110X687430LKGECATA",
                 "RAZORPAY_KEY_ID": "rzp_test_123",
                 "RAZORPAY_KEY_SECRET": "secret",
-                "RAZORPAY_WEBHOOK_SECRET": "whsecret",
+                "RAZORPAY_WEBHOOK_SECRET": "Vd2qK8xT0mPz4LwR7nYc1sHb6FgJ3aUe",
             }
         )
     assert set(error.value.settings) == {"PAYPAL_ENVIRONMENT", "RAZORPAY_KEY_ID"}
@@ -171,11 +172,11 @@ def test_production_builds_every_live_gateway_and_no_fake_one() -> None:
             **LIVE_STRIPE,
             "PAYPAL_CLIENT_ID": "id",
             "PAYPAL_CLIENT_SECRET": "secret",
-            "PAYPAL_WEBHOOK_ID": "wh",
+            "PAYPAL_WEBHOOK_ID": "8PT597110X687430LKGECATA",
             "PAYPAL_ENVIRONMENT": "live",
             "RAZORPAY_KEY_ID": "rzp_live_123",
             "RAZORPAY_KEY_SECRET": "secret",
-            "RAZORPAY_WEBHOOK_SECRET": "whsecret",
+            "RAZORPAY_WEBHOOK_SECRET": "Vd2qK8xT0mPz4LwR7nYc1sHb6FgJ3aUe",
         }
     )
     # Nothing is asked of the providers while building: no network, no engine needed.
@@ -200,7 +201,12 @@ def test_production_refuses_default_secrets_the_fake_gateway_and_sqlite() -> Non
     with pytest.raises(ConfigError) as error:
         Settings.from_env({"APP_ENV": "production"})
 
-    assert set(error.value.settings) == {"SECRET_KEY", "PAYMENT_GATEWAY", "DATABASE_URL"}
+    assert set(error.value.settings) == {
+        "SECRET_KEY",
+        "PAYMENT_GATEWAY",
+        "DATABASE_URL",
+        "PUBLIC_URL",
+    }
     assert "SECRET_KEY" in str(error.value)
 
 

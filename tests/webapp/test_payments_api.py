@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from adapters.payments.fake_gateway import FakeStripeGateway
@@ -14,9 +16,20 @@ from commerce_core import verify_chain
 from tests.webapp.browser import Shopper, assert_problem, deliver_gateway_event
 from tests.webapp.conftest import Catalog
 from webapp.bootstrap import Container
-from webapp.config import DEV_WEBHOOK_SECRET
+from webapp.config import Settings
 
 REFUND = "/api/payments/refund"
+# The webhook tests sign events themselves, so they give the fake gateway a known secret.
+WEBHOOK_SECRET = "whsec_payments_api_tests_" + "0123456789abcdef" * 2
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        app_env="test",
+        database_url=f"sqlite:///{tmp_path / 'shop.db'}",
+        stripe_webhook_secret=WEBHOOK_SECRET,
+    )
 
 
 def test_an_admin_refunds_part_then_the_rest_of_an_order(
@@ -178,7 +191,7 @@ def test_the_webhook_accepts_events_larger_than_the_api_body_limit(
         b'"livemode"', b'"padding": "' + b"x" * 100_000 + b'", "livemode"'
     )
 
-    response = _deliver(app_client, payload, DEV_WEBHOOK_SECRET)
+    response = _deliver(app_client, payload, WEBHOOK_SECRET)
 
     assert response.status_code == 200  # not 413: gateway events may exceed 64 KiB
     assert response.get_json() == {"status": "ignored"}  # an intent we do not know
@@ -191,8 +204,8 @@ def test_a_signed_webhook_pays_the_order_once_and_a_redelivery_is_a_duplicate(
     intent = shopper.intent(catalog.mug)
     payload = _event(intent["intent_id"], 1800)
 
-    first = _deliver(app_client, payload, DEV_WEBHOOK_SECRET)
-    second = _deliver(app_client, payload, DEV_WEBHOOK_SECRET)
+    first = _deliver(app_client, payload, WEBHOOK_SECRET)
+    second = _deliver(app_client, payload, WEBHOOK_SECRET)
 
     assert first.get_json() == {"status": "processed"}
     assert second.get_json() == {"status": "duplicate"}
@@ -206,7 +219,7 @@ def test_a_signed_webhook_with_the_wrong_amount_is_rejected_and_pays_nothing(
     shopper.register()
     intent = shopper.intent(catalog.mug)
 
-    response = _deliver(app_client, _event(intent["intent_id"], 1), DEV_WEBHOOK_SECRET)
+    response = _deliver(app_client, _event(intent["intent_id"], 1), WEBHOOK_SECRET)
 
     assert response.get_json() == {"status": "rejected"}
     order = shopper.order(intent["order_id"])
