@@ -16,13 +16,17 @@ Every error carries a stable machine ``code`` that drivers (the JSON API, a CLI)
     │   ├── IdempotencyKeyReused          "idempotency_key_reused"
     │   ├── IdempotencyRequestInProgress  "idempotency_in_progress"
     │   ├── HoldLimitReached              "hold_limit_reached"
-    │   └── EmailAlreadyRegistered        "email_taken"
+    │   ├── EmailAlreadyRegistered        "email_taken"
+    │   └── AddressBookFull               "address_book_full"
     ├── AuthenticationFailed              "invalid_credentials"
     │   └── RefreshRejected               "refresh_rejected"
+    ├── PasswordResetTokenInvalid         "reset_token_invalid"
     ├── LoginLocked                       "locked_out" (retry_after seconds)
     ├── PermissionDenied                  "forbidden"
     ├── InvalidWebhook                    "invalid_webhook"
     ├── RetryLater                        "retry_later"
+    ├── NotificationFailed                "notification_failed" (a Notifier's; retried)
+    │   └── NotificationRejected          "notification_rejected" (never retried)
     └── GatewayError                      "payment_gateway_error"
         └── GatewayUnavailable            "payment_gateway_unavailable"
             └── GatewayNotConfigured      "payment_gateway_not_configured"
@@ -39,6 +43,7 @@ from typing import ClassVar
 import attrs
 
 __all__ = [
+    "AddressBookFull",
     "AuthenticationFailed",
     "CommerceError",
     "Conflict",
@@ -57,9 +62,12 @@ __all__ = [
     "InvalidWebhook",
     "LoginLocked",
     "NotFound",
+    "NotificationFailed",
+    "NotificationRejected",
     "OrderNotPayable",
     "OrderNotRefundable",
     "OutOfStock",
+    "PasswordResetTokenInvalid",
     "PermissionDenied",
     "RefreshRejected",
     "RefundExceedsCaptured",
@@ -166,6 +174,13 @@ class EmailAlreadyRegistered(Conflict):
     title = "Email already registered"
 
 
+class AddressBookFull(Conflict):
+    """The account keeps as many saved addresses as it may; one must go before another comes."""
+
+    code = "address_book_full"
+    title = "Too many saved addresses"
+
+
 class AuthenticationFailed(CommerceError):
     code = "invalid_credentials"
     title = "Invalid email or password"
@@ -176,6 +191,14 @@ class RefreshRejected(AuthenticationFailed):
 
     code = "refresh_rejected"
     title = "Sign in again"
+
+
+class PasswordResetTokenInvalid(CommerceError):
+    """The password-reset token is unknown, expired, used or superseded - one answer for all,
+    so it tells nothing about which."""
+
+    code = "reset_token_invalid"
+    title = "This password-reset link is not valid"
 
 
 class LoginLocked(CommerceError):
@@ -206,6 +229,22 @@ class RetryLater(CommerceError):
 
     code = "retry_later"
     title = "Try again later"
+
+
+class NotificationFailed(CommerceError):
+    """A ``Notifier`` could not send a message for now (the mail server is unreachable, timed
+    out or answered a temporary 4xx): the outbox tries again later."""
+
+    code = "notification_failed"
+    title = "Notification not sent"
+
+
+class NotificationRejected(NotificationFailed):
+    """The mail server refused the message for good (a permanent 5xx: no such mailbox, a
+    malformed address): trying again cannot help, so the outbox gives up at once."""
+
+    code = "notification_rejected"
+    title = "Notification rejected"
 
 
 class GatewayError(CommerceError):

@@ -29,13 +29,19 @@ from commerce_core.domain.idempotency import IdempotencyRecord
 from commerce_core.domain.limits import RateDecision, RateLimit
 from commerce_core.domain.lockout import AttemptState
 from commerce_core.domain.money import Money
+from commerce_core.domain.notifications import OutgoingMessage, QueuedMessage
 from commerce_core.domain.orders import Order
+from commerce_core.domain.password_resets import PasswordResetToken
 from commerce_core.domain.payments import GatewayEvent, GatewayRefund, PaymentIntent
 from commerce_core.domain.refresh_tokens import RefreshToken
+from commerce_core.domain.saved_addresses import SavedAddress
+from commerce_core.domain.shipping import ShippingMethod, ShippingZone
+from commerce_core.domain.tax import TaxRate
 from commerce_core.errors import GatewayNotConfigured
 
 __all__ = [
     "AccountPorts",
+    "AddressBook",
     "AttemptStore",
     "AuditLog",
     "Clock",
@@ -45,8 +51,11 @@ __all__ = [
     "GatewayEventParser",
     "GatewayRegistry",
     "IdempotencyRepository",
+    "MessageOutbox",
+    "Notifier",
     "OrderRepository",
     "PasswordHasher",
+    "PasswordResetRepository",
     "PaymentGateway",
     "PaymentPorts",
     "ProcessedEventRepository",
@@ -54,6 +63,9 @@ __all__ = [
     "RateLimiter",
     "RefreshTokenRepository",
     "SessionRepository",
+    "ShippingRepository",
+    "SignInAddressRepository",
+    "TaxRateRepository",
     "UnitOfWork",
     "UserRepository",
 ]
@@ -295,6 +307,76 @@ class EventOutbox(Protocol):
         ...
 
 
+class Notifier(Protocol):
+    """Sends one message to one person (an SMTP server, a console, an email API).
+
+    ``send`` returns once the message was handed over; it raises ``NotificationFailed`` when it
+    could not be for now (unreachable, timed out, a temporary refusal: the outbox tries again
+    later) and ``NotificationRejected`` when it never will be (the server refused the
+    recipient for good). ``message.id`` is stable across retries; an adapter whose transport
+    can deduplicate should pass it on (an SMTP adapter makes it the ``Message-ID``)."""
+
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+class MessageOutbox(Protocol):
+    """Messages waiting to be sent, stored in the transaction of the change that causes them
+    (``commerce_core.domain.notifications``). Claiming is one conditional update, so of two
+    senders (processes, hosts) only one holds a message at a time."""
+
+    def add(self, message: OutgoingMessage, now: datetime) -> bool:
+        """Queue ``message`` in the current transaction, due at once; ``False`` (and nothing
+        changed) if a message with its id was queued before."""
+        ...
+
+    def get(self, message_id: str) -> QueuedMessage | None: ...
+
+    def due(self, now: datetime, limit: int) -> list[QueuedMessage]:
+        """Pending messages due at ``now`` and not held by a sender, oldest first."""
+        ...
+
+    def claim(self, message_id: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take the message for ``holder`` until ``until`` (counting an attempt) if it is
+        still pending, due and unclaimed (or its claim ran out) at ``now``."""
+        ...
+
+    def mark_sent(self, message_id: str, at: datetime, *, forget_body: bool) -> None:
+        """Sent: never offered again. ``forget_body`` blanks its bodies (a reset link)."""
+        ...
+
+    def mark_failed(
+        self, message_id: str, holder: str, *, retry_at: datetime | None, error: str
+    ) -> None:
+        """``holder``'s attempt failed: due again at ``retry_at``, or given up if ``None``.
+        A no-op if ``holder`` no longer holds the message."""
+        ...
+
+
+class PasswordResetRepository(Protocol):
+    def add(self, token: PasswordResetToken) -> None: ...
+
+    def get(self, token_hash: str) -> PasswordResetToken | None: ...
+
+    def use(self, token_hash: str, now: datetime) -> bool:
+        """Mark the token used at ``now`` if it is unused and unexpired: one conditional update,
+        so of two concurrent uses exactly one returns ``True``."""
+        ...
+
+    def supersede_for_user(self, user_id: str, now: datetime) -> int:
+        """Mark every unused token of the user used (a newer one replaces them); how many."""
+        ...
+
+
+class SignInAddressRepository(Protocol):
+    """The addresses (as ``sign_in_address_digest``) each account signed in from."""
+
+    def remember(self, user_id: str, digest: str, now: datetime) -> bool:
+        """Note the address; ``True`` if the account had not used it before."""
+        ...
+
+    def knows_any(self, user_id: str) -> bool: ...
+
+
 class UserRepository(Protocol):
     def add(self, user: User) -> None:
         """Raises ``EmailAlreadyRegistered`` if the email is taken."""
@@ -397,6 +479,60 @@ class AuditLog(Protocol):
         ...
 
 
+class AddressBook(Protocol):
+    """The addresses shoppers keep on their accounts (a handful each)."""
+
+    def list_for_user(self, user_id: str) -> list[SavedAddress]:
+        """The user's addresses, oldest first (by ``created_at``, then id)."""
+        ...
+
+    def add(self, address: SavedAddress) -> None: ...
+
+    def delete(self, user_id: str, address_id: str) -> bool:
+        """Remove the address if it is this user's; whether it was."""
+        ...
+
+    def count_for_user(self, user_id: str) -> int: ...
+
+
+class ShippingRepository(Protocol):
+    """The shop's shipping zones and methods: a handful of rows, read whole."""
+
+    def zones(self) -> list[ShippingZone]:
+        """Every zone, by id."""
+        ...
+
+    def methods(self) -> list[ShippingMethod]:
+        """Every method, active or not, by id."""
+        ...
+
+    def save_zone(self, zone: ShippingZone) -> None:
+        """Add the zone, or replace the one with its id."""
+        ...
+
+    def delete_zone(self, zone_id: str) -> bool:
+        """Remove the zone (its methods first); whether it existed."""
+        ...
+
+    def save_method(self, method: ShippingMethod) -> None:
+        """Add the method, or replace the one with its id."""
+        ...
+
+    def delete_method(self, method_id: str) -> bool: ...
+
+
+class TaxRateRepository(Protocol):
+    def list(self) -> list[TaxRate]:
+        """Every rate, by country then region."""
+        ...
+
+    def save(self, rate: TaxRate) -> None:
+        """Add the rate, or replace the one for its (country, region)."""
+        ...
+
+    def delete(self, country: str, region: str) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     # Read-only properties, so an implementation may hand out its own repository types.
     @property
@@ -417,6 +553,18 @@ class UnitOfWork(Protocol):
     def refresh_tokens(self) -> RefreshTokenRepository: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def messages(self) -> MessageOutbox: ...
+    @property
+    def password_resets(self) -> PasswordResetRepository: ...
+    @property
+    def sign_in_addresses(self) -> SignInAddressRepository: ...
+    @property
+    def shipping(self) -> ShippingRepository: ...
+    @property
+    def tax_rates(self) -> TaxRateRepository: ...
+    @property
+    def addresses(self) -> AddressBook: ...
 
     def __enter__(self) -> Self: ...
 

@@ -77,7 +77,21 @@ def order_view(order: Order) -> dict[str, Any]:
             }
             for line in order.lines
         ],
+        "subtotal": order.subtotal.to_primitive(),
+        "shipping": order.shipping.to_primitive(),
+        "tax": order.tax.to_primitive(),
         "total": order.total.to_primitive(),
+        "prices_include_tax": order.prices_include_tax,
+        "tax_lines": [line.to_primitive() for line in order.tax_lines],
+        "shipping_address": (
+            None if order.shipping_address is None else order.shipping_address.to_primitive()
+        ),
+        "shipping_method": (
+            None
+            if order.shipping_method is None
+            else {"id": order.shipping_method.method_id, "name": order.shipping_method.name}
+        ),
+        "fulfilment": None if order.fulfilment is None else order.fulfilment.to_primitive(),
         "amount_captured": None if captured is None else captured.to_primitive(),
         "amount_refunded": order.refunded.to_primitive(),
         "refunds": [refund_view(r) for r in order.refunds],

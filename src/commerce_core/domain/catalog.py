@@ -21,6 +21,7 @@ __all__ = ["MAX_PRICE", "MAX_STOCK", "Product", "validate_slug"]
 # stock inside a 32-bit column.
 MAX_PRICE = 10**10
 MAX_STOCK = 10**9
+MAX_WEIGHT_GRAMS = 10**6  # a tonne: heavier goods do not ship as parcels
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -42,9 +43,15 @@ class Product:
     stock: int
     created_at: datetime
     updated_at: datetime
+    # Grams, for weight-based shipping; None: not weighed (ships as weighing nothing).
+    weight_grams: int | None = None
 
     def __attrs_post_init__(self) -> None:
         errors: list[FieldError] = []
+        if self.weight_grams is not None and (
+            type(self.weight_grams) is not int or not (0 <= self.weight_grams <= MAX_WEIGHT_GRAMS)
+        ):
+            errors.append(FieldError("weight_grams", f"must be 0 to {MAX_WEIGHT_GRAMS} grams"))
         if not (1 <= len(self.name) <= 200):
             errors.append(FieldError("name", "must be 1 to 200 characters"))
         if not (0 < self.price.amount <= MAX_PRICE):

@@ -31,6 +31,15 @@ class HoldLimits:
     orders_per_address: int = 10
     units_per_address: int = 300
 
+    def scaled(self, factor: int) -> HoldLimits:
+        """Every cap times ``factor``: for load tests, whose shoppers share one address."""
+        return HoldLimits(
+            self.orders_per_account * factor,
+            self.units_per_account * factor,
+            self.orders_per_address * factor,
+            self.units_per_address * factor,
+        )
+
     def check(self, account: HeldStock, address: HeldStock | None, wanted_units: int) -> None:
         """Raise ``HoldLimitReached`` if one more order of ``wanted_units`` would go past a
         cap; ``address`` is ``None`` when the client's address is unknown."""

@@ -37,6 +37,14 @@ checkout confirm   30 / 10 minutes    10 / 10 minutes     A buyer retries after 
 refund             60 / 10 minutes    30 / 10 minutes     Staff handling returns in a batch; a stolen
                                                           staff session cannot refund the whole shop
                                                           in a minute (and the monitor alerts).
+password reset     10 / hour          3 / hour            Each request sends an email: a person asks
+                                                          once or twice (the mail was slow); a script
+                                                          cannot flood someone's inbox from the shop
+                                                          or burn its mail server's reputation.
+reset confirm      10 / minute        -                   Like a login: the token is 256 random bits,
+                                                          so guessing is hopeless anyway; this only
+                                                          caps the password hashing a script can
+                                                          make the shop do.
 =================  =================  ==================  ===========================================
 
 Example::
@@ -79,6 +87,8 @@ class LimitedOperation(enum.StrEnum):
     CHECKOUT_INTENT = "checkout_intent"
     CHECKOUT_CONFIRM = "checkout_confirm"
     REFUND = "refund"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an operation's name, not a password
+    PASSWORD_RESET_CONFIRM = "password_reset_confirm"  # noqa: S105 - likewise
 
 
 class RateKeyKind(enum.StrEnum):
@@ -184,6 +194,19 @@ class RateLimitPolicy:
     def limit(self, operation: LimitedOperation, kind: RateKeyKind) -> RateLimit | None:
         return self.table.get(operation, {}).get(kind)
 
+    def scaled(self, factor: int) -> RateLimitPolicy:
+        """Every limit times ``factor``, same windows and names: for load tests, whose
+        shoppers share one address. The limiter still counts every request."""
+        return RateLimitPolicy(
+            {
+                operation: {
+                    kind: attrs.evolve(limit, limit=limit.limit * factor)
+                    for kind, limit in by.items()
+                }
+                for operation, by in self.table.items()
+            }
+        )
+
 
 def _per(
     limit: int, window: timedelta, operation: LimitedOperation, kind: RateKeyKind
@@ -214,6 +237,8 @@ SHOP_RATE_LIMITS = RateLimitPolicy(
                 _ACCOUNT: (10, _TEN_MINUTES),
             },
             LimitedOperation.REFUND: {_ADDRESS: (60, _TEN_MINUTES), _ACCOUNT: (30, _TEN_MINUTES)},
+            LimitedOperation.PASSWORD_RESET: {_ADDRESS: (10, _HOUR), _ACCOUNT: (3, _HOUR)},
+            LimitedOperation.PASSWORD_RESET_CONFIRM: {_ADDRESS: (10, _MINUTE)},
         }.items()
     }
 )

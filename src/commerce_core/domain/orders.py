@@ -3,7 +3,11 @@
 Status machine::
 
     awaiting_payment ──> paid ──> partially_refunded ──> refunded
-         │    │            └──────────────────────────────^
+         │    │            │  └─> fulfilled ─┘ ^     ^       (a fulfilled order is refunded on
+         │    │            │         └───────┴─────┘        return; its tracking stays)
+         │    │            └─> needs_refund (staff cancel a paid order before it ships: the
+         │    │                whole remainder is refunded and the stock goes back)
+         │    │            ┌──────────────────────────────^
          │    └──> payment_failed ─┐
          └──────> cancelled ───────┤   a late capture (the gateway took money after the order
                      ^             ├──> paid            ended) is paid if its stock can be held
@@ -34,7 +38,10 @@ from datetime import datetime
 
 import attrs
 
+from commerce_core.domain.addresses import Address
 from commerce_core.domain.money import Money
+from commerce_core.domain.shipping import ShippingQuote
+from commerce_core.domain.tax import PriceBreakdown, TaxLine
 from commerce_core.errors import (
     IllegalTransition,
     InvalidInput,
@@ -44,6 +51,7 @@ from commerce_core.errors import (
 )
 
 __all__ = [
+    "Fulfilment",
     "Order",
     "OrderLine",
     "OrderStatus",
@@ -61,6 +69,7 @@ class OrderStatus(enum.StrEnum):
     PAYMENT_FAILED = "payment_failed"
     CANCELLED = "cancelled"
     NEEDS_REFUND = "needs_refund"  # captured, cannot be completed: the capture is owed back
+    FULFILLED = "fulfilled"  # paid and shipped
 
     @property
     def is_paid(self) -> bool:
@@ -68,7 +77,16 @@ class OrderStatus(enum.StrEnum):
         return self in _CAPTURED
 
 
-_CAPTURED = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
+_CAPTURED = frozenset(
+    {
+        OrderStatus.PAID,
+        OrderStatus.PARTIALLY_REFUNDED,
+        OrderStatus.REFUNDED,
+        OrderStatus.FULFILLED,
+    }
+)
+# Paid and not shipped: what staff may fulfil, or cancel (refunding it and restocking).
+_UNSHIPPED = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
 _UNPAID_ENDS = frozenset({OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED})
 
 
@@ -97,6 +115,22 @@ class OrderLine:
     @property
     def total(self) -> Money:
         return self.unit_price * self.quantity
+
+
+@attrs.frozen
+class Fulfilment:
+    """How a paid order was shipped: the carrier and the parcel's tracking number."""
+
+    carrier: str
+    tracking_number: str
+    fulfilled_at: datetime
+
+    def to_primitive(self) -> dict[str, str]:
+        return {
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "fulfilled_at": self.fulfilled_at.isoformat().replace("+00:00", "Z"),
+        }
 
 
 @attrs.define
@@ -136,6 +170,13 @@ class Order:
     # The address the checkout came from, as the driver trusted it (for the per-address cap
     # on unpaid holds); None when unknown.
     client_ip: str | None = None
+    # Where it ships and how (None: nothing to ship, an order placed without an address).
+    shipping_address: Address | None = None
+    shipping_method: ShippingQuote | None = None
+    # The tax of each line (and of the shipping line), computed at placing; () if none.
+    tax_lines: tuple[TaxLine, ...] = ()
+    prices_include_tax: bool = False
+    fulfilment: Fulfilment | None = None
 
     @classmethod
     def place(
@@ -148,14 +189,22 @@ class Order:
         now: datetime,
         hold_expires_at: datetime,
         client_ip: str | None = None,
+        shipping_address: Address | None = None,
+        shipping_method: ShippingQuote | None = None,
+        pricing: PriceBreakdown | None = None,
     ) -> Order:
-        """A new order awaiting payment whose stock the caller has already taken from the catalog."""
+        """A new order awaiting payment whose stock the caller has already taken from the
+        catalog; ``pricing`` is its breakdown (``tax.price_order``) when it was taxed."""
         if not lines:
             raise InvalidInput.for_field("items", "an order needs at least one line")
         currencies = {line.unit_price.currency for line in lines}
         if len(currencies) != 1:
             raise InvalidInput.for_field("items", "all products of one order must share a currency")
-        return cls(
+        if (shipping_address is None) != (shipping_method is None):
+            raise InvalidInput.for_field("shipping_method", "comes with a shipping address")
+        if shipping_method is not None and shipping_method.price.currency not in currencies:
+            raise InvalidInput.for_field("shipping_method", "must charge in the order's currency")
+        order = cls(
             id=order_id,
             user_id=user_id,
             lines=tuple(lines),
@@ -166,7 +215,16 @@ class Order:
             stock_state=StockState.HELD,
             gateway=gateway,
             client_ip=client_ip,
+            shipping_address=shipping_address,
+            shipping_method=shipping_method,
+            tax_lines=() if pricing is None else pricing.tax_lines,
+            prices_include_tax=False if pricing is None else pricing.prices_include_tax,
         )
+        if pricing is not None and (
+            pricing.total != order.total or pricing.subtotal != order.subtotal
+        ):
+            raise IllegalTransition(f"the pricing of order {order_id} does not add up")
+        return order
 
     # -- money ---------------------------------------------------------------------------------
 
@@ -175,10 +233,32 @@ class Order:
         return self.lines[0].unit_price.currency
 
     @property
-    def total(self) -> Money:
+    def subtotal(self) -> Money:
+        """The lines at their listed prices."""
         total = Money.zero(self.currency)
         for line in self.lines:
             total += line.total
+        return total
+
+    @property
+    def shipping(self) -> Money:
+        if self.shipping_method is None:
+            return Money.zero(self.currency)
+        return self.shipping_method.price
+
+    @property
+    def tax(self) -> Money:
+        tax = Money.zero(self.currency)
+        for line in self.tax_lines:
+            tax += line.tax
+        return tax
+
+    @property
+    def total(self) -> Money:
+        """What the shopper pays: subtotal + shipping, plus tax unless prices include it."""
+        total = self.subtotal + self.shipping
+        if not self.prices_include_tax:
+            total += self.tax
         return total
 
     @property
@@ -325,6 +405,58 @@ class Order:
     def ensure_payable(self) -> None:
         if not self.is_payable:
             raise OrderNotPayable(f"order {self.id} is {self.status.value}")
+
+    # -- fulfilment ----------------------------------------------------------------------------
+
+    def fulfil(self, carrier: str, tracking_number: str, now: datetime) -> bool:
+        """Shipped: a paid order becomes ``fulfilled`` with its tracking. Idempotent for the same
+        tracking (``False``); a different tracking on a fulfilled order is refused."""
+        if self.fulfilment is not None:
+            if (self.fulfilment.carrier, self.fulfilment.tracking_number) == (
+                carrier,
+                tracking_number,
+            ):
+                return False
+            raise IllegalTransition(f"order {self.id} was already fulfilled")
+        if self.status not in _UNSHIPPED:
+            raise IllegalTransition(f"order {self.id} is {self.status.value}; it cannot ship")
+        self.fulfilment = Fulfilment(carrier, tracking_number, now)
+        self.status = OrderStatus.FULFILLED
+        self.updated_at = now
+        return True
+
+    def cancel_paid(
+        self, refund_id: str, requested_by: str | None, now: datetime
+    ) -> tuple[Refund | None, tuple[OrderLine, ...]]:
+        """Staff cancel a paid order that has not shipped: all that remains refundable is owed
+        back (a pending refund of ``refund_id``, ``needs_refund`` until the gateway refunded it,
+        then ``cancelled``) and the sold units go back to the catalog (returned lines)."""
+        if self.status not in _UNSHIPPED or self.fulfilment is not None:
+            raise IllegalTransition(
+                f"order {self.id} is {self.status.value}; only a paid order not yet shipped "
+                "can be cancelled"
+            )
+        if self.stock_state is not StockState.TAKEN:  # pragma: no cover - paid means taken
+            raise IllegalTransition(f"order {self.id} holds no sold stock")
+        remaining = self.refundable
+        refund = None
+        if remaining.is_positive:
+            refund = Refund(
+                id=refund_id,
+                amount=remaining,
+                status=RefundStatus.PENDING,
+                created_at=now,
+                updated_at=now,
+                reason="order cancelled",
+                requested_by=requested_by,
+            )
+            self.refunds.append(refund)
+        self.status = OrderStatus.NEEDS_REFUND
+        self.stock_state = StockState.RELEASED
+        self.updated_at = now
+        if refund is None:
+            self._restatus_after_refund(now)  # the pending refunds settle it
+        return refund, self.lines
 
     # -- refunds -------------------------------------------------------------------------------
 

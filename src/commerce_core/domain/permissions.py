@@ -16,6 +16,8 @@ __all__ = ["ROLE_PERMISSIONS", "Permission", "has_permission", "require_permissi
 class Permission(enum.StrEnum):
     ORDERS_READ = "orders:read"
     ORDERS_REFUND = "orders:refund"
+    ORDERS_FULFIL = "orders:fulfil"
+    SHIPPING_MANAGE = "shipping:manage"
     AUDIT_READ = "audit:read"
     USERS_MANAGE = "users:manage"
     LOGINS_UNLOCK = "logins:unlock"
@@ -25,7 +27,12 @@ class Permission(enum.StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset(),
     Role.SUPPORT: frozenset(
-        {Permission.ORDERS_READ, Permission.ALERTS_READ, Permission.LOGINS_UNLOCK}
+        {
+            Permission.ORDERS_READ,
+            Permission.ORDERS_FULFIL,
+            Permission.ALERTS_READ,
+            Permission.LOGINS_UNLOCK,
+        }
     ),
     Role.ADMIN: frozenset(Permission),
 }

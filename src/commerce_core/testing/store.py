@@ -23,11 +23,21 @@ from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.filters import OrderFilter, UserFilter
 from commerce_core.domain.hold_limits import HeldStock
 from commerce_core.domain.idempotency import IdempotencyRecord
+from commerce_core.domain.notifications import QueuedMessage
 from commerce_core.domain.orders import Order, OrderStatus, RefundStatus, StockState
+from commerce_core.domain.password_resets import PasswordResetToken
 from commerce_core.domain.payments import GatewayEvent
 from commerce_core.domain.refresh_tokens import RefreshToken
+from commerce_core.domain.saved_addresses import SavedAddress
+from commerce_core.domain.shipping import ShippingMethod, ShippingZone
+from commerce_core.domain.tax import TaxRate
 from commerce_core.errors import Conflict, EmailAlreadyRegistered
 from commerce_core.ports import EventBuffer
+from commerce_core.testing.notification_store import (
+    InMemoryMessageOutbox,
+    InMemoryPasswordResets,
+    InMemorySignInAddresses,
+)
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
 
@@ -43,6 +53,13 @@ class _Data:
     refresh_tokens: dict[str, RefreshToken] = attrs.Factory(dict)
     audit: list[AuditEntry] = attrs.Factory(list)
     outbox: dict[str, tuple[DomainEvent, datetime | None]] = attrs.Factory(dict)
+    messages: dict[str, QueuedMessage] = attrs.Factory(dict)
+    password_resets: dict[str, PasswordResetToken] = attrs.Factory(dict)
+    sign_in_addresses: dict[tuple[str, str], datetime] = attrs.Factory(dict)
+    shipping_zones: dict[str, ShippingZone] = attrs.Factory(dict)
+    shipping_methods: dict[str, ShippingMethod] = attrs.Factory(dict)
+    tax_rates: dict[tuple[str, str], TaxRate] = attrs.Factory(dict)
+    saved_addresses: dict[str, SavedAddress] = attrs.Factory(dict)
 
 
 class InMemoryStore:
@@ -374,6 +391,63 @@ class _Outbox(_Repo):
         return alerts[offset : offset + limit], len(alerts)
 
 
+class _Shipping(_Repo):
+    def zones(self) -> list[ShippingZone]:
+        return [self._data.shipping_zones[k] for k in sorted(self._data.shipping_zones)]
+
+    def methods(self) -> list[ShippingMethod]:
+        return [self._data.shipping_methods[k] for k in sorted(self._data.shipping_methods)]
+
+    def save_zone(self, zone: ShippingZone) -> None:
+        self._data.shipping_zones[zone.id] = zone
+
+    def delete_zone(self, zone_id: str) -> bool:
+        for method in list(self._data.shipping_methods.values()):
+            if method.zone_id == zone_id:
+                del self._data.shipping_methods[method.id]
+        return self._data.shipping_zones.pop(zone_id, None) is not None
+
+    def save_method(self, method: ShippingMethod) -> None:
+        if method.zone_id not in self._data.shipping_zones:
+            raise Conflict(f"no shipping zone {method.zone_id}")
+        self._data.shipping_methods[method.id] = method
+
+    def delete_method(self, method_id: str) -> bool:
+        return self._data.shipping_methods.pop(method_id, None) is not None
+
+
+class _TaxRates(_Repo):
+    def list(self) -> list[TaxRate]:
+        return [self._data.tax_rates[k] for k in sorted(self._data.tax_rates)]
+
+    def save(self, rate: TaxRate) -> None:
+        self._data.tax_rates[rate.key] = rate
+
+    def delete(self, country: str, region: str) -> bool:
+        return self._data.tax_rates.pop((country, region), None) is not None
+
+
+class _AddressBook(_Repo):
+    def list_for_user(self, user_id: str) -> list[SavedAddress]:
+        mine = [a for a in self._data.saved_addresses.values() if a.user_id == user_id]
+        return sorted(mine, key=lambda a: (a.created_at, a.id))
+
+    def add(self, address: SavedAddress) -> None:
+        if address.id in self._data.saved_addresses:
+            raise Conflict(f"address {address.id} exists")
+        self._data.saved_addresses[address.id] = address
+
+    def delete(self, user_id: str, address_id: str) -> bool:
+        found = self._data.saved_addresses.get(address_id)
+        if found is None or found.user_id != user_id:
+            return False
+        del self._data.saved_addresses[address_id]
+        return True
+
+    def count_for_user(self, user_id: str) -> int:
+        return sum(a.user_id == user_id for a in self._data.saved_addresses.values())
+
+
 class InMemoryUnitOfWork:
     """A ``UnitOfWork`` over an ``InMemoryStore``. One per thread; re-enterable."""
 
@@ -386,6 +460,12 @@ class InMemoryUnitOfWork:
     sessions: _Sessions
     refresh_tokens: _RefreshTokens
     audit: _Audit
+    messages: InMemoryMessageOutbox
+    password_resets: InMemoryPasswordResets
+    sign_in_addresses: InMemorySignInAddresses
+    shipping: _Shipping
+    tax_rates: _TaxRates
+    addresses: _AddressBook
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
@@ -413,6 +493,12 @@ class InMemoryUnitOfWork:
         self.sessions = _Sessions(working)
         self.refresh_tokens = _RefreshTokens(working)
         self.audit = _Audit(working)
+        self.messages = InMemoryMessageOutbox(working.messages)
+        self.password_resets = InMemoryPasswordResets(working.password_resets)
+        self.sign_in_addresses = InMemorySignInAddresses(working.sign_in_addresses)
+        self.shipping = _Shipping(working)
+        self.tax_rates = _TaxRates(working)
+        self.addresses = _AddressBook(working)
 
     def __exit__(
         self,

@@ -47,6 +47,7 @@ from commerce_core.errors import (
 )
 from commerce_core.ports import AttemptStore, Clock, EventSink, PasswordHasher, UnitOfWork
 from commerce_core.use_cases._publishing import publish_committed
+from commerce_core.use_cases.notifications import remember_sign_in_address
 from commerce_core.use_cases.sessions import SignedIn, end_all_sessions, start_session
 
 __all__ = [
@@ -71,6 +72,8 @@ class Register:
     role: Role = Role.CUSTOMER
     # The browser's current session, ended with the new one's start: a new id at every login.
     previous_session_token: str | None = None
+    # The client's address: the account's first known one (no new-address notice from it).
+    ip: str | None = None
 
 
 @attrs.frozen
@@ -162,6 +165,7 @@ def register(
         signed_in = start_session(
             uow, user, clock, previous_session_token=command.previous_session_token
         )
+        remember_sign_in_address(uow, user.id, user.email, command.ip, now, notify=False)
         uow.announce(DomainEvent.of("auth.registered", now, user_id=user.id, role=user.role.value))
         uow.commit()
     publish_committed(uow, events, clock)
@@ -218,6 +222,8 @@ def log_in(
         signed_in = start_session(
             uow, user, clock, previous_session_token=command.previous_session_token
         )
+        # A sign-in from an address the account never used gets its owner a notice.
+        remember_sign_in_address(uow, user.id, user.email, command.ip, now, notify=True)
         uow.announce(DomainEvent.of("auth.logged_in", now, user_id=user.id, ip=command.ip))
         uow.commit()
     publish_committed(uow, events, clock)

@@ -23,11 +23,15 @@ class NewProduct:
     price: Money
     image_url: str
     stock: int
+    weight_grams: int | None = None
 
     @classmethod
     def from_primitive(cls, data: dict[str, Any], currency: str) -> NewProduct:
         try:
             price, stock = data["price"], data["stock"]
+            weight = data.get("weight_grams")
+            if weight is not None and type(weight) is not int:
+                raise InvalidInput(f"weight_grams of {data.get('slug')!r} must be an integer")
             if type(price) is not int or type(stock) is not int:
                 # 18.99 must not quietly become 18: prices are minor units, stock whole units.
                 raise InvalidInput(f"price and stock of {data.get('slug')!r} must be integers")
@@ -38,6 +42,7 @@ class NewProduct:
                 price=Money(price, currency),
                 image_url=str(data.get("image_url", "")),
                 stock=stock,
+                weight_grams=weight,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput(f"bad product entry {data!r}: {exc}") from None
@@ -66,6 +71,7 @@ def stock_catalog(uow: UnitOfWork, clock: Clock, products: list[NewProduct]) -> 
                     stock=new.stock,
                     created_at=now,
                     updated_at=now,
+                    weight_grams=new.weight_grams,
                 )
             )
             added += 1

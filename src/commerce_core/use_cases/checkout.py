@@ -25,11 +25,16 @@ from typing import Any
 
 import attrs
 
+from commerce_core.domain.addresses import Address
+from commerce_core.domain.catalog import Product
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.hold_limits import HoldLimits
 from commerce_core.domain.ids import new_id
+from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order, OrderLine
 from commerce_core.domain.payments import IntentStatus, PaymentIntent
+from commerce_core.domain.shipping import ShippingQuote, choose_shipping
+from commerce_core.domain.tax import PriceBreakdown, price_order, rate_for
 from commerce_core.errors import (
     FieldError,
     GatewayError,
@@ -77,6 +82,10 @@ class CreateCheckoutIntent:
     idempotency_key: str | None = None
     # The client's address, as the driver trusts it: unpaid holds are capped per address too.
     ip: str | None = None
+    # Where the parcel goes and the shipping method's id (both, or neither: an order with
+    # nothing to ship, which pays no shipping and no tax).
+    shipping_address: Address | None = None
+    shipping_method: str | None = None
 
 
 @attrs.frozen
@@ -114,12 +123,25 @@ def _validated_cart(items: tuple[CartItem, ...]) -> Counter[str]:
     return wanted
 
 
+def _validated_shipping(command: CreateCheckoutIntent) -> None:
+    if (command.shipping_address is None) != (command.shipping_method is None):
+        missing = "shipping_method" if command.shipping_method is None else "shipping_address"
+        raise InvalidInput.for_field(missing, "is required with the other")
+    method = command.shipping_method
+    if method is not None and not (isinstance(method, str) and 1 <= len(method) <= 64):
+        raise InvalidInput.for_field("shipping_method", "must be a shipping method id")
+
+
 def intent_body(order: Order, intent: PaymentIntent) -> dict[str, Any]:
     return {
         "order_id": order.id,
         "intent_id": intent.id,
         "client_secret": intent.client_secret,
         "amount": order.total.to_primitive(),
+        "subtotal": order.subtotal.to_primitive(),
+        "shipping": order.shipping.to_primitive(),
+        "tax": order.tax.to_primitive(),
+        "prices_include_tax": order.prices_include_tax,
         "status": order.status.value,
         "hold_expires_at": timestamp(order.hold_expires_at),
     }
@@ -134,14 +156,21 @@ def create_checkout_intent(
     events: EventSink,
     hold_for: timedelta = DEFAULT_HOLD,
     hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS,
+    prices_include_tax: bool = False,
 ) -> Result[IntentOutcome]:
     """Price the cart, hold its stock, create the order and the gateway's intent.
 
-    Outcome ``CREATED`` with body ``{order_id, intent_id, client_secret, amount, status}``.
-    Raises ``InvalidInput`` (bad cart, unknown product), ``OutOfStock``, ``HoldLimitReached``
-    (the shopper, or the address, holds as much unpaid stock as one may), ``GatewayError``.
+    With a shipping address and method, the order is charged that method's price for the cart
+    (``shipping.choose_shipping``) and the destination's tax (``tax.price_order``; the shop's
+    prices include tax if ``prices_include_tax``); the gateway is asked for exactly the total.
+
+    Outcome ``CREATED`` with body ``{order_id, intent_id, client_secret, amount, subtotal,
+    shipping, tax, prices_include_tax, status}``. Raises ``InvalidInput`` (bad cart, unknown
+    product, a method that does not ship there), ``OutOfStock``, ``HoldLimitReached`` (the
+    shopper, or the address, holds as much unpaid stock as one may), ``GatewayError``.
     """
     wanted = _validated_cart(command.items)
+    _validated_shipping(command)
     idem: IdempotentRequest[IntentOutcome] | None = None
     if command.idempotency_key is not None:
         idem = IdempotentRequest(
@@ -151,7 +180,15 @@ def create_checkout_intent(
             user_id=command.user_id,
             scope="checkout_intent",
             key=command.idempotency_key,
-            request={"items": sorted(wanted.items())},
+            request={
+                "items": sorted(wanted.items()),
+                "shipping_address": (
+                    None
+                    if command.shipping_address is None
+                    else command.shipping_address.to_primitive()
+                ),
+                "shipping_method": command.shipping_method,
+            },
         )
         replay = idem.begin()
         if replay is not None:
@@ -159,7 +196,7 @@ def create_checkout_intent(
     gateway = gateways.default
     try:
         order = _resumed_order(uow, idem) or _place_order(
-            command, wanted, uow, gateway, clock, hold_for, hold_limits, idem
+            command, wanted, uow, gateway, clock, hold_for, hold_limits, idem, prices_include_tax
         )
     except Exception as error:
         if idem is not None:
@@ -221,6 +258,7 @@ def _place_order(
     hold_for: timedelta,
     hold_limits: HoldLimits,
     idem: IdempotentRequest[IntentOutcome] | None,
+    prices_include_tax: bool,
 ) -> Order:
     now = clock.now()
     user_id, client_ip = command.user_id, _client_ip(command.ip)
@@ -249,6 +287,7 @@ def _place_order(
             )
             for pid, qty in sorted(wanted.items())
         ]
+        pricing, quote = _priced(command, lines, products, wanted, uow, prices_include_tax)
         order = Order.place(
             order_id=new_id("ord"),
             user_id=user_id,
@@ -257,6 +296,9 @@ def _place_order(
             now=now,
             hold_expires_at=now + hold_for,
             client_ip=client_ip,
+            shipping_address=command.shipping_address,
+            shipping_method=quote,
+            pricing=pricing,
         )
         take_locked(uow, products, wanted, now)  # the rows locked above, not locked again
         uow.orders.add(order)
@@ -265,6 +307,42 @@ def _place_order(
             uow.idempotency.save(idem.record)
         uow.commit()
     return order
+
+
+def _priced(
+    command: CreateCheckoutIntent,
+    lines: list[OrderLine],
+    products: dict[str, Product],
+    wanted: Counter[str],
+    uow: UnitOfWork,
+    prices_include_tax: bool,
+) -> tuple[PriceBreakdown | None, ShippingQuote | None]:
+    """The order's breakdown and shipping quote; (None, None) with nothing to ship."""
+    address, method_id = command.shipping_address, command.shipping_method
+    if address is None or method_id is None:
+        return None, None
+    if len({line.unit_price.currency for line in lines}) != 1:
+        raise InvalidInput.for_field("items", "all products of one order must share a currency")
+    subtotal = Money.zero(lines[0].unit_price.currency)
+    for line in lines:
+        subtotal += line.total
+    weight = sum((products[pid].weight_grams or 0) * qty for pid, qty in wanted.items())
+    quote = choose_shipping(
+        uow.shipping.zones(),
+        uow.shipping.methods(),
+        method_id,
+        country=address.country,
+        subtotal=subtotal,
+        weight_grams=weight,
+    )
+    rate = rate_for(uow.tax_rates.list(), address.country, address.region)
+    pricing = price_order(
+        [(line.product_id, line.total) for line in lines],
+        quote,
+        rate=rate,
+        prices_include_tax=prices_include_tax,
+    )
+    return pricing, quote
 
 
 def _client_ip(ip: str | None) -> str | None:

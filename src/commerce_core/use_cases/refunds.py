@@ -14,6 +14,7 @@ steps (2) and (3) are ``request_owed_refunds``, shared with the recovery of staf
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from commerce_core.errors import (
 from commerce_core.ports import Clock, EventSink, GatewayRegistry, UnitOfWork
 from commerce_core.use_cases._idempotent import IdempotentRequest, Result
 from commerce_core.use_cases._publishing import publishing
+from commerce_core.use_cases.notifications import queue_refund_message
 from commerce_core.use_cases.outcomes import RefundOutcome
 from commerce_core.views import order_view, refund_view
 
@@ -149,12 +151,20 @@ def refund_order(
 
 
 def request_owed_refunds(
-    order_id: str, *, uow: UnitOfWork, gateways: GatewayRegistry, clock: Clock
+    order_id: str,
+    *,
+    uow: UnitOfWork,
+    gateways: GatewayRegistry,
+    clock: Clock,
+    at_once: Collection[str] = (),
 ) -> None:
     """Ask the gateway for the order's refunds whose outcome it never told us: the capture the
     shop owes back, and staff refunds whose call failed or was cut off (once their request's
     idempotency lease ran out, so as not to race a request still running). Same gateway key as
     the first attempt, so a refund that did go through is answered, not repeated.
+
+    ``at_once``: refunds to ask for now, lease or not - the caller just recorded them and no
+    other request is asking for them.
 
     Events go to ``uow``: the caller publishes them.
     """
@@ -168,7 +178,11 @@ def request_owed_refunds(
         for refund in order.refunds
         if refund.status is RefundStatus.PENDING
         and refund.gateway_refund_id is None
-        and (refund.requested_by is None or now - refund.created_at > IDEMPOTENCY_LEASE)
+        and (
+            refund.requested_by is None
+            or refund.id in at_once
+            or now - refund.created_at > IDEMPOTENCY_LEASE
+        )
     ]
     target = _Target(order.id, order.gateway, order.intent_id or "")
     for refund in owed:
@@ -229,7 +243,8 @@ def _record_answer(
 ) -> Refund:
     """Step (3): what the gateway answered, under the order's lock; audited and announced."""
     if answer.status is GatewayRefundStatus.SUCCEEDED:
-        order.complete_refund(refund.id, answer.id, now)
+        if order.complete_refund(refund.id, answer.id, now):
+            queue_refund_message(uow, order, refund.id, now)
     elif answer.status is GatewayRefundStatus.FAILED:
         order.fail_refund(refund.id, now, answer.id)
     else:

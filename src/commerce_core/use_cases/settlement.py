@@ -29,6 +29,7 @@ from commerce_core.domain.payments import IntentStatus, PaymentIntent
 from commerce_core.errors import GatewayError, GatewayUnavailable, OutOfStock
 from commerce_core.ports import Clock, EventSink, GatewayRegistry, UnitOfWork
 from commerce_core.use_cases._publishing import publishing
+from commerce_core.use_cases.notifications import queue_order_confirmation
 from commerce_core.use_cases.outcomes import ConfirmOutcome
 from commerce_core.use_cases.refunds import (
     SYSTEM_ACTOR,
@@ -84,6 +85,9 @@ def settle_order(uow: UnitOfWork, order: Order, amount: Money, now: datetime) ->
             user_id=order.user_id,
         )
     )
+    # In this transaction, and only on the transition: the confirm call, the webhook and the
+    # jobs all end here, and only the first one to mark the order paid gets this far.
+    queue_order_confirmation(uow, order, now)
     return Settled.PAID
 
 

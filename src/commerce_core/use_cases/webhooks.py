@@ -27,6 +27,7 @@ from commerce_core.domain.payments import EventKind, GatewayEvent
 from commerce_core.errors import RetryLater
 from commerce_core.ports import Clock, EventSink, GatewayRegistry, UnitOfWork
 from commerce_core.use_cases._publishing import publishing
+from commerce_core.use_cases.notifications import queue_refund_message
 from commerce_core.use_cases.outcomes import EventOutcome
 from commerce_core.use_cases.refunds import refund_gateway_key
 from commerce_core.use_cases.settlement import (
@@ -179,6 +180,8 @@ def _apply_refund_event(
             )
             return EventOutcome.IGNORED
         changed = order.complete_refund(refund.id, gateway_id, now)
+        if changed:
+            queue_refund_message(uow, order, refund.id, now)
     else:
         changed = order.fail_refund(refund.id, now, event.refund_id)
     return EventOutcome.PROCESSED if changed else EventOutcome.IGNORED
@@ -203,6 +206,7 @@ def _record_external_refund(
     gateway_refund_id: str, amount: Money, order: Order, uow: UnitOfWork, now: datetime
 ) -> EventOutcome:
     refund = order.record_external_refund(new_id("re"), gateway_refund_id, amount, now)
+    queue_refund_message(uow, order, refund.id, now)
     details = {
         "refund_id": refund.id,
         "gateway_refund_id": gateway_refund_id,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from commerce_core.domain.accounts import Role, Session, User
+from commerce_core.domain.addresses import Address
 from commerce_core.domain.audit import AuditEntry, verify_chain
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.hold_limits import HeldStock
@@ -17,10 +18,14 @@ from commerce_core.domain.money import Money
 from commerce_core.domain.orders import Order, OrderLine, OrderStatus
 from commerce_core.domain.payments import EventKind, GatewayEvent
 from commerce_core.domain.refresh_tokens import RefreshToken
+from commerce_core.domain.shipping import ShippingQuote
+from commerce_core.domain.tax import TaxRate, price_order
 from commerce_core.errors import CommerceError, Conflict, EmailAlreadyRegistered
 from commerce_core.ports import UnitOfWork
 from commerce_core.testing.contracts._support import T0
 from commerce_core.testing.contracts._support import raises as _raises
+from commerce_core.testing.contracts.message_outbox import AccountMailContract
+from commerce_core.testing.contracts.shipping import AddressBookContract, ShippingContract
 from commerce_core.testing.contracts.staff_queries import StaffQueriesContract
 from commerce_core.testing.shop import make_product
 
@@ -48,9 +53,13 @@ def _user(email: str = "ada@example.com") -> User:
     return User(new_id("usr"), email, "Ada", "hash", Role.CUSTOMER, True, T0)
 
 
-class UnitOfWorkContract(StaffQueriesContract):
+class UnitOfWorkContract(
+    StaffQueriesContract, AccountMailContract, ShippingContract, AddressBookContract
+):
     """Every ``UnitOfWork`` (and the repositories it hands out) behaves like this - and answers
-    the staff's searches alike (``StaffQueriesContract``)."""
+    the staff's searches alike (``StaffQueriesContract``), keeps messages, reset tokens and
+    sign-in addresses alike (``AccountMailContract``), shipping zones, methods and tax rates
+    (``ShippingContract``) and shoppers' saved addresses (``AddressBookContract``)."""
 
     def test_committed_work_is_kept(self, new_uow: NewUow) -> None:
         product = make_product(now=T0)
@@ -178,6 +187,54 @@ class UnitOfWorkContract(StaffQueriesContract):
             assert final == again
             assert final.status is OrderStatus.PARTIALLY_REFUNDED
             assert final.refundable.is_zero
+
+    def test_an_order_keeps_its_address_shipping_tax_and_fulfilment(self, new_uow: NewUow) -> None:
+        lines = [OrderLine("prod_1", "mug", "Mug", Money(1800, "USD"), 2)]
+        quote = ShippingQuote("standard", "Standard", Money(500, "USD"), True)
+        pricing = price_order(
+            [("prod_1", Money(3600, "USD"))],
+            quote,
+            rate=TaxRate("US", "NY", 400, "New York"),
+            prices_include_tax=False,
+        )
+        order = Order.place(
+            order_id=new_id("ord"),
+            user_id="usr_1",
+            lines=lines,
+            gateway="fake",
+            now=T0,
+            hold_expires_at=T0 + timedelta(minutes=15),
+            shipping_address=Address(
+                "Zoë", "1 Broadway", "New York", "10004", "US", line2="Apt 5", region="NY"
+            ),
+            shipping_method=quote,
+            pricing=pricing,
+        )
+        with new_uow() as uow:
+            uow.orders.add(order)
+            uow.commit()
+        with new_uow() as uow:
+            loaded = uow.orders.get(order.id, for_update=True)
+            assert loaded == order
+            assert loaded.total == Money(3600 + 500 + 144 + 20, "USD")
+            loaded.settle(loaded.total, T0)
+            loaded.fulfil("UPS", "1Z999", T0 + timedelta(days=1))
+            uow.orders.save(loaded)
+            uow.commit()
+        with new_uow() as uow:
+            shipped = uow.orders.get(order.id)
+            assert shipped == loaded
+            assert shipped.status is OrderStatus.FULFILLED
+            assert shipped.fulfilment is not None
+            assert shipped.fulfilment.fulfilled_at.tzinfo is not None
+
+    def test_a_product_keeps_its_weight(self, new_uow: NewUow) -> None:
+        product = attrs.evolve(make_product(), weight_grams=1250)
+        with new_uow() as uow:
+            uow.products.add(product)
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.products.get(product.id) == product
 
     def test_one_intent_belongs_to_one_order(self, new_uow: NewUow) -> None:
         first, second = _order(), _order()
