@@ -25,6 +25,9 @@ from commerce_core import (
 
 __all__ = ["SqlRefreshTokenRepository", "SqlSessionRepository", "SqlUserRepository"]
 
+# Built once: every checkout intent runs it.
+_LOCK_USER = select(users.c.id).where(users.c.id == bindparam("user_id")).with_for_update()
+
 
 # The statements of every signed-in request, built once (SQLAlchemy then only looks up their
 # compiled form) rather than per call.
@@ -122,9 +125,7 @@ class SqlUserRepository:
     def lock(self, user_id: str) -> None:
         # SQLite's BEGIN IMMEDIATE has serialised the transaction already; FOR UPDATE is a
         # no-op there and the row lock on PostgreSQL.
-        self._connection.execute(
-            select(users.c.id).where(users.c.id == user_id).with_for_update()
-        ).first()
+        self._connection.execute(_LOCK_USER, {"user_id": user_id}).first()
 
     def count_active_admins(self) -> int:
         # Locks the admins' rows on PostgreSQL, so two staff demoting each other at once

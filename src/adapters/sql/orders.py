@@ -32,7 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from adapters.sql.conflicts import insert_on_conflict, violates
 from adapters.sql.tables import order_lines, orders, refunds
 from commerce_core import (
+    Address,
     Conflict,
+    Fulfilment,
     HeldStock,
     Money,
     NotFound,
@@ -42,7 +44,9 @@ from commerce_core import (
     OrderStatus,
     Refund,
     RefundStatus,
+    ShippingQuote,
     StockState,
+    TaxLine,
 )
 
 __all__ = ["SqlOrderRepository"]
@@ -64,11 +68,42 @@ _REFUNDS_OF = (
     .where(refunds.c.order_id.in_(bindparam("ids", expanding=True)))
     .order_by(refunds.c.order_id, refunds.c.position, refunds.c.created_at)
 )
+
+
+def _held_unpaid(owner: ColumnElement[bool]) -> Select[int, Any]:
+    """How many unpaid orders hold stock, and how many units, for one owner."""
+    return (
+        select(func.count(func.distinct(orders.c.id)), func.sum(order_lines.c.quantity))
+        .select_from(orders.join(order_lines, order_lines.c.order_id == orders.c.id))
+        .where(
+            owner,
+            orders.c.status == OrderStatus.AWAITING_PAYMENT.value,
+            orders.c.stock_state == StockState.HELD.value,
+        )
+    )
+
+
+_HELD_BY_USER = _held_unpaid(orders.c.user_id == bindparam("owner"))
+_HELD_BY_ADDRESS = _held_unpaid(orders.c.client_ip == bindparam("owner"))
 # The SET clause comes from the parameters: the snapshot's columns.
 _UPDATE_ORDER = orders.update().where(orders.c.id == bindparam("order_id"))
 _CAPTURED_STATUSES = frozenset(status.value for status in OrderStatus if status.is_paid)
 # Columns fixed at placing: lines are an immutable snapshot, and so is what they determine.
-_FIXED = ("id", "user_id", "currency", "total_amount", "created_at")
+_FIXED = (
+    "id",
+    "user_id",
+    "currency",
+    "total_amount",
+    "created_at",
+    "shipping_address",
+    "shipping_method_id",
+    "shipping_method_name",
+    "shipping_amount",
+    "shipping_taxable",
+    "tax_amount",
+    "tax_lines",
+    "prices_include_tax",
+)
 
 
 @functools.cache
@@ -120,6 +155,27 @@ def _order_values(order: Order) -> dict[str, Any]:
         "intent_to_cancel": order.intent_to_cancel,
         "disputed": order.disputed,
         "client_ip": order.client_ip,
+        **_shipping_values(order),
+        "tax_amount": order.tax.amount,
+        "tax_lines": [line.to_primitive() for line in order.tax_lines] or None,
+        "prices_include_tax": order.prices_include_tax,
+        "fulfilment_carrier": None if order.fulfilment is None else order.fulfilment.carrier,
+        "fulfilment_tracking": (
+            None if order.fulfilment is None else order.fulfilment.tracking_number
+        ),
+        "fulfilled_at": None if order.fulfilment is None else order.fulfilment.fulfilled_at,
+    }
+
+
+def _shipping_values(order: Order) -> dict[str, Any]:
+    method = order.shipping_method
+    address = order.shipping_address
+    return {
+        "shipping_address": None if address is None else address.to_primitive(),
+        "shipping_method_id": None if method is None else method.method_id,
+        "shipping_method_name": None if method is None else method.name,
+        "shipping_amount": 0 if method is None else method.price.amount,
+        "shipping_taxable": False if method is None else method.taxable,
     }
 
 
@@ -203,6 +259,32 @@ def _order(row: RowMapping, lines: list[OrderLine], order_refunds: list[Refund])
         intent_to_cancel=row["intent_to_cancel"],
         disputed=row["disputed"],
         client_ip=row["client_ip"],
+        shipping_address=(
+            None
+            if row["shipping_address"] is None
+            else Address.from_primitive(row["shipping_address"])
+        ),
+        shipping_method=_shipping_method(row),
+        tax_lines=tuple(TaxLine.from_primitive(line) for line in row["tax_lines"] or ()),
+        prices_include_tax=row["prices_include_tax"],
+        fulfilment=(
+            None
+            if row["fulfilled_at"] is None
+            else Fulfilment(
+                row["fulfilment_carrier"], row["fulfilment_tracking"], row["fulfilled_at"]
+            )
+        ),
+    )
+
+
+def _shipping_method(row: RowMapping) -> ShippingQuote | None:
+    if row["shipping_method_id"] is None:
+        return None
+    return ShippingQuote(
+        method_id=row["shipping_method_id"],
+        name=row["shipping_method_name"],
+        price=Money(row["shipping_amount"], row["currency"]),
+        taxable=row["shipping_taxable"],
     )
 
 
@@ -302,18 +384,10 @@ class SqlOrderRepository:
         """Served by the (user_id, created_at) or (client_ip, status) index."""
         if (user_id is None) == (client_ip is None):
             raise ValueError("count the holds of one user or of one address")
-        owner = (
-            orders.c.user_id == user_id if user_id is not None else orders.c.client_ip == client_ip
-        )
-        row = self._connection.execute(
-            select(func.count(func.distinct(orders.c.id)), func.sum(order_lines.c.quantity))
-            .select_from(orders.join(order_lines, order_lines.c.order_id == orders.c.id))
-            .where(
-                owner,
-                orders.c.status == OrderStatus.AWAITING_PAYMENT.value,
-                orders.c.stock_state == StockState.HELD.value,
-            )
-        ).one()
+        if user_id is not None:
+            row = self._connection.execute(_HELD_BY_USER, {"owner": user_id}).one()
+        else:
+            row = self._connection.execute(_HELD_BY_ADDRESS, {"owner": client_ip}).one()
         return HeldStock(int(row[0] or 0), int(row[1] or 0))
 
     def expired_holds(self, now: datetime, limit: int) -> list[str]:

@@ -41,6 +41,7 @@ def _values(product: Product) -> dict[str, Any]:
         "stock": product.stock,
         "created_at": product.created_at,
         "updated_at": product.updated_at,
+        "weight_grams": product.weight_grams,
     }
 
 
@@ -55,6 +56,7 @@ def _product(row: RowMapping) -> Product:
         stock=row["stock"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        weight_grams=row["weight_grams"],
     )
 
 

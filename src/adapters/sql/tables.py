@@ -34,7 +34,7 @@ from sqlalchemy import (
 
 from adapters.sql.column_types import UtcDateTime
 from adapters.sql.metadata import metadata
-from commerce_core import OrderStatus, RefundStatus, StockState
+from commerce_core import MessageStatus, OrderStatus, RefundStatus, StockState
 
 __all__ = [
     "audit_log",
@@ -44,11 +44,18 @@ __all__ = [
     "login_attempts",
     "order_lines",
     "orders",
+    "outgoing_messages",
+    "password_reset_tokens",
     "processed_events",
     "products",
     "refresh_tokens",
     "refunds",
+    "saved_addresses",
     "sessions",
+    "shipping_methods",
+    "shipping_zones",
+    "sign_in_addresses",
+    "tax_rates",
     "users",
 ]
 
@@ -80,6 +87,7 @@ products = Table(
     Column("stock", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("weight_grams", Integer, nullable=True),
     CheckConstraint("stock >= 0", name="stock_not_negative"),
     CheckConstraint("price_amount > 0", name="price_positive"),
 )
@@ -108,11 +116,25 @@ orders = Table(
     Column("disputed", Boolean, nullable=False, server_default=false()),
     # Where the checkout came from (the per-address cap on unpaid holds).
     Column("client_ip", String(64), nullable=True),
+    # Where and how it ships (NULL: nothing to ship), and its tax, fixed at placing.
+    Column("shipping_address", _JSON, nullable=True),
+    Column("shipping_method_id", String(64), nullable=True),
+    Column("shipping_method_name", String(100), nullable=True),
+    Column("shipping_amount", BigInteger, nullable=False, server_default=text("0")),
+    Column("shipping_taxable", Boolean, nullable=False, server_default=false()),
+    Column("tax_amount", BigInteger, nullable=False, server_default=text("0")),
+    Column("tax_lines", _JSON, nullable=True),
+    Column("prices_include_tax", Boolean, nullable=False, server_default=false()),
+    # Shipped: the carrier and the tracking number the shopper sees.
+    Column("fulfilment_carrier", String(100), nullable=True),
+    Column("fulfilment_tracking", String(100), nullable=True),
+    Column("fulfilled_at", UtcDateTime, nullable=True),
     CheckConstraint(_one_of("status", [s.value for s in OrderStatus]), name="status_known"),
     CheckConstraint(
         _one_of("stock_state", [s.value for s in StockState]), name="stock_state_known"
     ),
     CheckConstraint("total_amount >= 0", name="total_not_negative"),
+    CheckConstraint("shipping_amount >= 0 AND tax_amount >= 0", name="charges_not_negative"),
     CheckConstraint("captured_amount >= 0", name="captured_not_negative"),
     # A shopper's order history, newest first.
     Index("ix_orders_user_id_created_at", "user_id", "created_at"),
@@ -304,10 +326,119 @@ event_outbox = Table(
 
 # Which process runs a periodic job now: the in-process scheduler of every serving process
 # asks for the lease, and the one whose conditional UPDATE succeeds runs the job this time.
+shipping_zones = Table(
+    "shipping_zones",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    # ISO 3166-1 alpha-2 codes, or ["*"]: the rest of the world.
+    Column("countries", _JSON, nullable=False),
+)
+
+shipping_methods = Table(
+    "shipping_methods",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "zone_id",
+        String(64),
+        ForeignKey("shipping_zones.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(100), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("free_above_amount", BigInteger, nullable=True),
+    Column("per_kg_amount", BigInteger, nullable=True),
+    Column("max_weight_grams", Integer, nullable=True),
+    Column("taxable", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    CheckConstraint(
+        "price_amount >= 0 AND (free_above_amount IS NULL OR free_above_amount >= 0) "
+        "AND (per_kg_amount IS NULL OR per_kg_amount >= 0)",
+        name="prices_not_negative",
+    ),
+)
+
+tax_rates = Table(
+    "tax_rates",
+    metadata,
+    Column("country", CHAR(2), nullable=False),
+    # '' for the country-wide rate.
+    Column("region", String(100), nullable=False),
+    Column("basis_points", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("shipping_taxable", Boolean, nullable=False),
+    PrimaryKeyConstraint("country", "region"),
+    CheckConstraint("basis_points BETWEEN 0 AND 10000", name="rate_in_range"),
+)
+
+# The addresses shoppers keep on their accounts (at most 20 each, counted under the user's row
+# lock). The address is one JSON object, as checked by the core, like an order's snapshot.
+saved_addresses = Table(
+    "saved_addresses",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), nullable=False, index=True),
+    Column("label", String(50), nullable=False),
+    Column("address", _JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 job_leases = Table(
     "job_leases",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("holder", String(128), nullable=False),
     Column("leased_until", UtcDateTime, nullable=False),
+)
+
+# Emails waiting to be sent (the notification outbox): written in the transaction of the change
+# that causes each, claimed by one sender at a time with a conditional UPDATE (claimed_by,
+# claimed_until), kept once sent - without its body if it carried a reset link.
+outgoing_messages = Table(
+    "outgoing_messages",
+    metadata,
+    # Derived from the cause ("order-paid:ord_..."): the same message cannot be queued twice.
+    Column("id", String(200), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("text_body", Text, nullable=False),
+    Column("html_body", Text, nullable=False),
+    Column("sensitive", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    CheckConstraint(_one_of("status", [s.value for s in MessageStatus]), name="status_known"),
+    CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    # The sender's scan: pending messages by when they are due.
+    Index("ix_outgoing_messages_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# Password-reset tokens by the SHA-256 of the token (never the token itself).
+password_reset_tokens = Table(
+    "password_reset_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(ID), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+)
+
+# The addresses each account signed in from, as digests (the new-address notice).
+sign_in_addresses = Table(
+    "sign_in_addresses",
+    metadata,
+    Column("user_id", String(ID), nullable=False),
+    Column("address_digest", String(64), nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "address_digest"),
 )

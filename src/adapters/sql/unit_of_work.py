@@ -34,23 +34,36 @@ from adapters.sql.accounts import (
     SqlSessionRepository,
     SqlUserRepository,
 )
+from adapters.sql.addresses import SqlAddressBook
 from adapters.sql.audit import SqlAuditLog
 from adapters.sql.events import SqlProcessedEventRepository
 from adapters.sql.idempotency import SqlIdempotencyRepository
+from adapters.sql.notifications import (
+    SqlMessageOutbox,
+    SqlPasswordResetRepository,
+    SqlSignInAddressRepository,
+)
 from adapters.sql.orders import SqlOrderRepository
 from adapters.sql.outbox import SqlEventOutbox
 from adapters.sql.products import SqlProductRepository
+from adapters.sql.shipping import SqlShippingRepository, SqlTaxRateRepository
 from commerce_core import (
+    AddressBook,
     AuditLog,
     DomainEvent,
     EventBuffer,
     EventOutbox,
     IdempotencyRepository,
+    MessageOutbox,
     OrderRepository,
+    PasswordResetRepository,
     ProcessedEventRepository,
     ProductRepository,
     RefreshTokenRepository,
     SessionRepository,
+    ShippingRepository,
+    SignInAddressRepository,
+    TaxRateRepository,
     UserRepository,
 )
 
@@ -82,6 +95,12 @@ class SqlUnitOfWork:
     sessions: SessionRepository
     refresh_tokens: RefreshTokenRepository
     audit: AuditLog
+    messages: MessageOutbox
+    password_resets: PasswordResetRepository
+    sign_in_addresses: SignInAddressRepository
+    shipping: ShippingRepository
+    tax_rates: TaxRateRepository
+    addresses: AddressBook
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -118,6 +137,12 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(connection)
         self.refresh_tokens = SqlRefreshTokenRepository(connection)
         self.audit = SqlAuditLog(connection)
+        self.messages = SqlMessageOutbox(connection)
+        self.password_resets = SqlPasswordResetRepository(connection)
+        self.sign_in_addresses = SqlSignInAddressRepository(connection)
+        self.shipping = SqlShippingRepository(connection)
+        self.tax_rates = SqlTaxRateRepository(connection)
+        self.addresses = SqlAddressBook(connection)
         return self
 
     def __exit__(
