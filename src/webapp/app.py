@@ -65,6 +65,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     # Every `<segment>` of every route, before any route is added: control characters or an
     # absurd length match no route (404) instead of reaching a view or the database.
     app.url_map.converters.update(default=PathSegment, string=PathSegment)
+    # An empty segment names nothing: `/api/admin/orders//fulfil` is a 404, not a merged
+    # `/api/admin/orders/fulfil` that another route would read as an order id.
+    app.url_map.merge_slashes = False
     app.extensions[CONTAINER_KEY] = container or build_container(settings)
     app.extensions[COOKIE_POLICY_KEY] = CookiePolicy(secure=secure)
     app.extensions[CATALOG_CACHE_KEY] = CatalogCache()

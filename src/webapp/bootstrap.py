@@ -17,6 +17,7 @@ import attrs
 from sqlalchemy.engine import Engine, make_url
 
 from adapters.login_attempts import FallbackAttemptStore, RedisAttemptStore
+from adapters.mail import ConsoleNotifier, SmtpNotifier
 from adapters.observability import StructlogEventSink, configure_logging, init_sentry
 from adapters.passwords import Argon2PasswordHasher
 from adapters.payments.fake_gateway import FakeStripeGateway
@@ -25,6 +26,7 @@ from adapters.sql import SqlUnitOfWork, make_engine, normalise_url, ping, upgrad
 from adapters.sql.attempts import SqlAttemptStore
 from commerce_core import (
     DEFAULT_HOLD,
+    DEFAULT_HOLD_LIMITS,
     SHOP_RATE_LIMITS,
     AccountPorts,
     AttemptStore,
@@ -32,7 +34,9 @@ from commerce_core import (
     EventSink,
     GatewayEventParser,
     GatewayRegistry,
+    HoldLimits,
     MonitoringEventSink,
+    Notifier,
     PasswordHasher,
     PaymentGateway,
     PaymentPorts,
@@ -49,6 +53,7 @@ __all__ = [
     "build_attempt_store",
     "build_container",
     "build_gateways",
+    "build_notifier",
     "configure_process",
     "migrate_database",
     "preload_database_driver",
@@ -75,10 +80,16 @@ class Container:
     # Readiness probe: raises if the database cannot be reached.
     ping: Callable[[], None]
     hold_for: timedelta = DEFAULT_HOLD
+    # Whether catalog prices include tax (settings.prices_include_tax).
+    prices_include_tax: bool = False
+    # The caps on unpaid holds per account and per address.
+    hold_limits: HoldLimits = DEFAULT_HOLD_LIMITS
     engine: Engine | None = None
     # Request rate limits (webapp.rate_limiting): the counters, and the table they enforce.
     rate_limiter: RateLimiter = attrs.field(factory=lambda: LimitsRateLimiter.from_uri("memory://"))
     rate_limits: RateLimitPolicy = SHOP_RATE_LIMITS
+    # Where the outbox's emails go (``send_due_messages``): SMTP, or the console by default.
+    notifier: Notifier = attrs.field(factory=ConsoleNotifier)
 
     def payment_ports(self, uow: UnitOfWork | None = None) -> PaymentPorts:
         """The ports of the payment use cases, over ``uow`` (default: a new unit of work)."""
@@ -164,11 +175,22 @@ def build_container(settings: Settings) -> Container:
         ping=ping_database,
         attempts=attempts,
         hold_for=timedelta(minutes=settings.hold_minutes),
+        prices_include_tax=settings.prices_include_tax,
+        hold_limits=DEFAULT_HOLD_LIMITS.scaled(settings.limits_scale),
+        rate_limits=SHOP_RATE_LIMITS.scaled(settings.limits_scale),
         engine=engine,
         rate_limiter=LimitsRateLimiter.from_uri(
             settings.rate_limit_storage, key_prefix=settings.redis_key_prefix
         ),
+        notifier=build_notifier(settings),
     )
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    """SMTP when ``SMTP_URL`` is set (production requires it), else the console."""
+    if settings.smtp_url is None:
+        return ConsoleNotifier()
+    return SmtpNotifier.from_url(settings.smtp_url, sender=settings.mail_from)
 
 
 # Redis URLs redis-py opens directly; sentinel and cluster deployments keep the lockout counters

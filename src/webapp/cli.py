@@ -7,11 +7,9 @@ builds its own container, closed when the command ends.
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 
 import attrs
 import click
@@ -19,18 +17,20 @@ import click
 from commerce_core import (
     CommerceError,
     InvalidInput,
-    NewProduct,
     Register,
     Role,
+    configure_shipping,
     create_staff_user,
     purge_idempotency_records,
     reconcile_payments,
     release_expired_holds,
+    send_due_messages,
     stock_catalog,
     verify_audit_log,
 )
 from webapp.bootstrap import Container, build_container, configure_process, migrate_database
 from webapp.config import ConfigError, Settings
+from webapp.demo_shop import load_demo_shop
 
 __all__ = ["cli", "main"]
 
@@ -110,18 +110,26 @@ def upgrade() -> None:
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, help="Load the demo catalog (idempotent by slug).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the demo catalog, shipping zones and tax rates (idempotent: what exists stays).",
+)
 def seed(demo: bool) -> None:
-    """Stock the catalog."""
+    """Stock the catalog and set up shipping."""
     if not demo:
         raise click.UsageError("nothing to seed: pass --demo")
-    data = json.loads(
-        resources.files("webapp").joinpath("demo_catalog.json").read_text(encoding="utf-8")
-    )
-    products = [NewProduct.from_primitive(item, data["currency"]) for item in data["products"]]
     with _container() as container:
+        shop = load_demo_shop()
+        products = list(shop.products)
         added = stock_catalog(container.new_uow(), container.clock, products)
+        configured = configure_shipping(container.new_uow(), shop.shipping)
     click.echo(f"Added {added} products ({len(products) - added} were already in the catalog).")
+    settings = len(shop.shipping.zones) + len(shop.shipping.methods) + len(shop.shipping.tax_rates)
+    click.echo(
+        f"Added {configured} shipping zones, methods and tax rates "
+        f"({settings - configured} were already set up)."
+    )
 
 
 @cli.group()
@@ -186,6 +194,20 @@ def reconcile() -> None:
         report = reconcile_payments(**c.payment_ports())
     click.echo(" ".join(f"{name}={value}" for name, value in attrs.asdict(report).items()))
     if report.still_owing:
+        raise SystemExit(1)
+
+
+@jobs.command("send-notifications")
+def send_notifications() -> None:
+    """Send the emails that are due (order confirmations, refund notices, password resets
+    ...), retrying failed ones with backoff. Safe beside the in-process scheduler and on
+    several hosts: each message is claimed by one sender. Exits 1 if some failed this round."""
+    with _container() as c:
+        report = send_due_messages(
+            uow=c.new_uow(), notifier=c.notifier, clock=c.clock, events=c.events
+        )
+    click.echo(" ".join(f"{name}={value}" for name, value in attrs.asdict(report).items()))
+    if report.retried or report.gave_up:
         raise SystemExit(1)
 
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import attrs
 
+from adapters.mail import parse_smtp_url
 from webapp.secret_strength import (
     GENERATE_HINT,
     paypal_webhook_id_problem,
@@ -39,6 +41,8 @@ __all__ = [
 
 # Public on purpose: only fit for a laptop, and production refuses it by value.
 DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S105
+# A sender no mail server would deliver for: production must name its own.
+DEV_MAIL_FROM = "Commerce <shop@localhost>"
 
 APP_ENVS = ("development", "production", "test")
 GATEWAYS = ("fake", "stripe", "paypal", "razorpay")
@@ -95,6 +99,38 @@ class ConfigError(Exception):
         super().__init__(f"invalid configuration - {lines}")
 
 
+_INTEGER_FIELDS = (
+    "trusted_proxies",
+    "hold_minutes",
+    "web_concurrency",
+    "job_interval_seconds",
+    "notify_interval_seconds",
+    "limits_scale",
+)
+_FLAG_FIELDS = ("log_json", "prices_include_tax")
+
+
+def _typed(
+    raw: Mapping[str, str], variables: Mapping[str, str], problems: dict[str, str]
+) -> dict[str, Any]:
+    """The whole-number and true/false settings of ``raw`` as Python values; what cannot be
+    read goes to ``problems`` under its variable's name."""
+    values: dict[str, Any] = {}
+    for field in _INTEGER_FIELDS:
+        if field in raw:
+            try:
+                values[field] = int(raw[field])
+            except ValueError:
+                problems[variables[field]] = f"must be a whole number, not {raw[field]!r}"
+    for field in _FLAG_FIELDS:
+        if field in raw:
+            flag = raw[field].lower()
+            if flag not in _TRUE + _FALSE:
+                problems[variables[field]] = "must be true or false"
+            values[field] = flag in _TRUE
+    return values
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything the app reads from its environment, validated once at start-up."""
@@ -125,9 +161,20 @@ class Settings:
     trusted_proxies: int = 0
     public_url: str = "http://127.0.0.1:8000"
     hold_minutes: int = 15
+    # Multiplies every request rate limit and every cap on unpaid holds: for load tests, whose
+    # shoppers all come from one or two addresses. Production refuses anything but 1.
+    limits_scale: int = 1
+    # Whether catalog prices already contain tax (EU style) or tax is added at checkout (US).
+    prices_include_tax: bool = False
     # How often each serving process's scheduler runs the periodic jobs (one process per
     # round, by lease); 0 leaves them to `commerce jobs ...` from an external scheduler.
     job_interval_seconds: int = 60
+    # Where emails go: an SMTP server (smtp://user:pass@host:587?starttls=1, smtps://...), or
+    # when unset the console (development only); who they come from; how often the
+    # `notifications` job sends what is due (no in-process jobs at all if JOB_INTERVAL_SECONDS=0).
+    smtp_url: str | None = None
+    mail_from: str = DEV_MAIL_FROM
+    notify_interval_seconds: int = 5
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -157,7 +204,12 @@ class Settings:
         "trusted_proxies": "TRUSTED_PROXIES",
         "public_url": "PUBLIC_URL",
         "hold_minutes": "HOLD_MINUTES",
+        "prices_include_tax": "PRICES_INCLUDE_TAX",
+        "limits_scale": "LIMITS_SCALE",
         "job_interval_seconds": "JOB_INTERVAL_SECONDS",
+        "smtp_url": "SMTP_URL",
+        "mail_from": "MAIL_FROM",
+        "notify_interval_seconds": "NOTIFY_INTERVAL_SECONDS",
         "log_level": "LOG_LEVEL",
         "log_json": "LOG_JSON",
     }
@@ -190,20 +242,10 @@ class Settings:
             if value is not None:
                 raw[field] = value
         values: dict[str, Any] = dict(raw)
-        for field in ("trusted_proxies", "hold_minutes", "web_concurrency", "job_interval_seconds"):
-            if field in raw:
-                try:
-                    values[field] = int(raw[field])
-                except ValueError:
-                    problems[cls.VARIABLES[field]] = f"must be a whole number, not {raw[field]!r}"
-        if "log_json" in raw:
-            flag = raw["log_json"].lower()
-            if flag not in _TRUE + _FALSE:
-                problems["LOG_JSON"] = "must be true or false"
-            values["log_json"] = flag in _TRUE
+        values.update(_typed(raw, cls.VARIABLES, problems))
         if "log_level" in raw:
             values["log_level"] = raw["log_level"].upper()
-        for field in (*OPTIONAL_FIELDS, "sentry_dsn"):
+        for field in (*OPTIONAL_FIELDS, "sentry_dsn", "smtp_url"):
             if values.get(field) == "":
                 values[field] = None  # an empty optional variable means "not set"
         if problems:
@@ -225,8 +267,11 @@ class Settings:
             problems["TRUSTED_PROXIES"] = "must be 0 to 10 hops"
         if not 1 <= self.hold_minutes <= 24 * 60:
             problems["HOLD_MINUTES"] = "must be 1 to 1440 minutes"
+        if not 1 <= self.limits_scale <= 10**6:
+            problems["LIMITS_SCALE"] = "must be 1 to 1000000"
         if self.job_interval_seconds != 0 and not 5 <= self.job_interval_seconds <= 3600:
             problems["JOB_INTERVAL_SECONDS"] = "must be 0 (off) or 5 to 3600 seconds"
+        problems.update(self._mail_problems())
         if self.log_level not in LOG_LEVELS:
             problems["LOG_LEVEL"] = f"must be one of {', '.join(LOG_LEVELS)}"
         public = urlsplit(self.public_url)
@@ -237,6 +282,36 @@ class Settings:
         if self.is_production:
             problems.update(self._production_problems())
         problems.update(self._rate_limit_problems())
+        return problems
+
+    def _mail_problems(self) -> dict[str, str]:
+        """SMTP_URL and MAIL_FROM. Production sends mail over an encrypted SMTP connection
+        only (a password-reset link and the server's credentials travel in it), and never to
+        the console, whose output is the logs (reset links would be readable there)."""
+        problems: dict[str, str] = {}
+        if not 1 <= self.notify_interval_seconds <= 3600:
+            problems["NOTIFY_INTERVAL_SECONDS"] = "must be 1 to 3600 seconds"
+        address = parseaddr(self.mail_from)[1]
+        if "@" not in address or not self.mail_from.isprintable() or len(self.mail_from) > 254:
+            problems["MAIL_FROM"] = "must be an email address, optionally with a name"
+        smtp = None
+        if self.smtp_url is not None:
+            try:
+                smtp = parse_smtp_url(self.smtp_url)
+            except ValueError as exc:
+                problems["SMTP_URL"] = str(exc)
+        if self.is_production:
+            if self.smtp_url is None:
+                problems["SMTP_URL"] = (
+                    "production needs a mail server; without one emails (password-reset "
+                    "links) would be written to the logs"
+                )
+            elif smtp is not None and not smtp.encrypted:
+                problems["SMTP_URL"] = (
+                    "production needs TLS to the mail server: smtps://, or smtp:// with ?starttls=1"
+                )
+            if self.mail_from == DEV_MAIL_FROM:
+                problems["MAIL_FROM"] = "is the development default; name the shop's sender"
         return problems
 
     def _rate_limit_problems(self) -> dict[str, str]:
@@ -286,6 +361,8 @@ class Settings:
     def _production_problems(self) -> dict[str, str]:
         problems: dict[str, str] = {}
         problems.update(self._weak_setting_problems())
+        if self.limits_scale != 1:
+            problems["LIMITS_SCALE"] = "is for load tests; production keeps the shop's own limits"
         if self.payment_gateway == "fake":
             problems["PAYMENT_GATEWAY"] = (
                 "the fake gateway takes no money; production needs a real one"

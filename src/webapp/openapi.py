@@ -31,6 +31,7 @@ from webapp.openapi_components import (
     problem,
     ref,
 )
+from webapp.openapi_shipping import SHIPPING_PATHS
 
 __all__ = ["openapi_spec"]
 
@@ -134,6 +135,56 @@ _AUTH_PATHS: dict[str, Any] = {
             "responses": {"204": {"description": "Signed out"}, **UNSAFE},
         }
     },
+    "/api/auth/password-reset": {
+        "post": {
+            "summary": "Email a single-use password-reset link (valid 30 minutes)",
+            "description": (
+                "Answers 202 alike whether or not the email has an account, and does the same "
+                "work. The link is {PUBLIC_URL}/reset-password?token=...; a newer request "
+                "supersedes older links."
+            ),
+            "tags": ["auth"],
+            "security": ANON_CSRF,
+            "requestBody": body(
+                object_schema(["email"], email={"type": "string", "maxLength": 320})
+            ),
+            "responses": {
+                "202": json_content(
+                    object_schema(["detail"], detail=STRING),
+                    "Accepted (a link is emailed if the address has an account)",
+                ),
+                **VALIDATION,
+                **UNSAFE,
+            },
+        }
+    },
+    "/api/auth/password-reset/confirm": {
+        "post": {
+            "summary": "Set a new password with the emailed token; every session of the "
+            "account ends",
+            "tags": ["auth"],
+            "security": ANON_CSRF,
+            "requestBody": body(
+                object_schema(
+                    ["token", "password"],
+                    token={"type": "string", "maxLength": 200},
+                    password={"type": "string", "minLength": 12, "maxLength": 128},
+                )
+            ),
+            "responses": {
+                "204": {"description": "Password set; every session and refresh token ended"},
+                "400": problem(
+                    "reset_token_invalid (unknown, expired, used or superseded: one answer), "
+                    "malformed_json"
+                ),
+                **VALIDATION,
+                "403": UNSAFE["403"],
+                "413": COMMON["413"],
+                "415": COMMON["415"],
+                "500": COMMON["500"],
+            },
+        }
+    },
     "/api/auth/me": {
         "get": {
             "summary": "The signed-in user",
@@ -185,7 +236,43 @@ def _staff_action(summary: str, permission: str, request: dict[str, Any] | None)
     return {"post": operation}
 
 
+def _order_action(summary: str, permission: str, request: dict[str, Any]) -> Any:
+    return {
+        "post": {
+            "summary": f"{summary} (permission {permission}; audited)",
+            "tags": ["admin"],
+            "security": SESSION_CSRF,
+            "parameters": [{"name": "order_id", "in": "path", "required": True, "schema": STRING}],
+            "requestBody": body(request),
+            "responses": {
+                "200": json_content(ref("OrderEnvelope"), "The order now"),
+                "404": problem("not_found"),
+                "409": problem("illegal_transition: the order is not in a state that allows it"),
+                **VALIDATION,
+                **AUTHENTICATED,
+                **UNSAFE,
+            },
+        }
+    }
+
+
 _STAFF_PATHS: dict[str, Any] = {
+    "/api/admin/orders/{order_id}/fulfil": _order_action(
+        "Ship a paid order: it becomes fulfilled with the tracking the shopper sees, and the "
+        "shopper is emailed",
+        "orders:fulfil",
+        object_schema(
+            ["carrier", "tracking_number"],
+            carrier={"type": "string", "minLength": 1, "maxLength": 100},
+            tracking_number={"type": "string", "minLength": 1, "maxLength": 100},
+        ),
+    ),
+    "/api/admin/orders/{order_id}/cancel": _order_action(
+        "Cancel a paid order before it ships: all that remains is refunded (needs_refund, then "
+        "cancelled) and its stock returns to the catalog",
+        "orders:refund",
+        object_schema([], reason={"type": ["string", "null"], "maxLength": 500}),
+    ),
     "/api/admin/users/{user_id}/role": _staff_action(
         "Change an account's role; its sessions end",
         "users:manage",
@@ -267,7 +354,7 @@ _SHOP_PATHS: dict[str, Any] = {
             "parameters": [OPTIONAL_IDEMPOTENCY_KEY],
             "requestBody": body(
                 object_schema(
-                    ["items"],
+                    ["items", "shipping_address", "shipping_method"],
                     items={
                         "type": "array",
                         "minItems": 1,
@@ -278,11 +365,18 @@ _SHOP_PATHS: dict[str, Any] = {
                             quantity={"type": "integer", "minimum": 1, "maximum": 100},
                         ),
                     },
+                    shipping_address=ref("Address"),
+                    shipping_method={
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 64,
+                        "description": "a method id from GET /api/shipping/methods",
+                    },
                 )
             ),
             "responses": {
                 "201": json_content(ref("CheckoutIntent"), "Order awaiting payment"),
-                "409": problem("out_of_stock, idempotency_in_progress"),
+                "409": problem("out_of_stock, hold_limit_reached, idempotency_in_progress"),
                 **AUTHENTICATED,
                 **VALIDATION,
                 **UNSAFE,
@@ -486,6 +580,8 @@ RATE_LIMITED_OPERATIONS = (
     ("/api/auth/register", "post"),
     ("/api/auth/login", "post"),
     ("/api/auth/refresh", "post"),
+    ("/api/auth/password-reset", "post"),
+    ("/api/auth/password-reset/confirm", "post"),
     ("/api/checkout/intent", "post"),
     ("/api/checkout/confirm", "post"),
     ("/api/payments/refund", "post"),
@@ -564,6 +660,7 @@ def _spec() -> dict[str, Any]:
                 **_PAYMENT_PATHS,
                 **_STAFF_PATHS,
                 **ADMIN_READ_PATHS,
+                **SHIPPING_PATHS,
             }
         ),
         "components": {

@@ -165,9 +165,11 @@ SCHEMAS: dict[str, Any] = {
                 "payment_failed",
                 "cancelled",
                 "needs_refund",
+                "fulfilled",
             ],
-            "description": "needs_refund: the gateway took the money after the order had ended "
-            "and its stock was gone; the shop is refunding it (then cancelled)",
+            "description": "needs_refund: the shop is refunding the whole capture (the gateway "
+            "took the money after the order had ended and its stock was gone, or staff cancelled "
+            "the paid order before it shipped), then cancelled; fulfilled: shipped",
         },
         items={
             "type": "array",
@@ -181,7 +183,27 @@ SCHEMAS: dict[str, Any] = {
                 line_total=ref("Money"),
             ),
         },
+        subtotal=ref("Money"),
+        shipping=ref("Money"),
+        tax=ref("Money"),
         total=ref("Money"),
+        prices_include_tax={"type": "boolean"},
+        tax_lines={"type": "array", "items": ref("TaxLine")},
+        shipping_address={"oneOf": [ref("Address"), {"type": "null"}]},
+        shipping_method={
+            "oneOf": [object_schema(["id", "name"], id=STRING, name=STRING), {"type": "null"}]
+        },
+        fulfilment={
+            "oneOf": [
+                object_schema(
+                    ["carrier", "tracking_number", "fulfilled_at"],
+                    carrier=STRING,
+                    tracking_number=STRING,
+                    fulfilled_at=TIMESTAMP,
+                ),
+                {"type": "null"},
+            ]
+        },
         amount_captured={"oneOf": [ref("Money"), {"type": "null"}]},
         amount_refunded=ref("Money"),
         refunds={"type": "array", "items": ref("Refund")},
@@ -195,15 +217,51 @@ SCHEMAS: dict[str, Any] = {
     "OrderPage": page_of("Order"),
     "UserEnvelope": object_schema(["user"], user=ref("User")),
     "OrderEnvelope": object_schema(["order"], order=ref("Order")),
+    "Address": object_schema(
+        ["name", "line1", "city", "country"],
+        name={"type": "string", "minLength": 1, "maxLength": 200},
+        line1={"type": "string", "minLength": 1, "maxLength": 200},
+        line2={"type": ["string", "null"], "maxLength": 200},
+        city={"type": "string", "minLength": 1, "maxLength": 100},
+        postal_code={
+            "type": ["string", "null"],
+            "maxLength": 20,
+            "description": "checked against the country's format where the shop knows it; "
+            "required except where the country has no postal codes",
+        },
+        region={"type": ["string", "null"], "maxLength": 100},
+        country={"type": "string", "description": "ISO 3166-1 alpha-2, e.g. US"},
+    ),
+    "TaxLine": object_schema(
+        ["line", "taxable", "rate_basis_points", "tax"],
+        line={"type": "string", "description": "a product id, or 'shipping'"},
+        taxable=ref("Money"),
+        rate_basis_points={"type": "integer", "description": "725 is 7.25 %"},
+        tax=ref("Money"),
+    ),
     "CheckoutIntent": object_schema(
-        ["order_id", "intent_id", "client_secret", "amount", "status"],
+        [
+            "order_id",
+            "intent_id",
+            "client_secret",
+            "amount",
+            "subtotal",
+            "shipping",
+            "tax",
+            "prices_include_tax",
+            "status",
+        ],
         order_id=STRING,
         intent_id=STRING,
         client_secret={
             **NULLABLE_STRING,
             "description": "for the gateway's client SDK (Stripe.js); null if it has none",
         },
-        amount=ref("Money"),
+        amount={**ref("Money"), "description": "the total charged"},
+        subtotal=ref("Money"),
+        shipping=ref("Money"),
+        tax=ref("Money"),
+        prices_include_tax={"type": "boolean"},
         status=STRING,
         hold_expires_at=TIMESTAMP,
     ),

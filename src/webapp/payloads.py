@@ -27,7 +27,7 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
-from commerce_core import FieldError, InvalidInput, Money
+from commerce_core import ADDRESS_FIELDS, Address, FieldError, InvalidInput, Money
 from webapp.problems import ApiProblem
 
 __all__ = [
@@ -44,6 +44,8 @@ __all__ = [
 MAX_TEXT = 10_000
 # Beyond any real price or count, and within a signed 64-bit database column.
 MAX_INTEGER = 10**15
+# Longer than any field of an address may be; the core says how long each may be.
+_ADDRESS_TEXT = 500
 # No slug or id of the shop comes near this; a longer path segment names nothing.
 MAX_SEGMENT = 255
 # Unicode's control characters (C0, DEL, C1) and the surrogate code points, which UTF-8 cannot
@@ -222,6 +224,32 @@ class BodyReader:
             self._fail(name, "must be an integer number of minor units (cents)")
             return None
         return self.integer(name)
+
+    def address(self, name: str) -> Address | None:
+        """A postal address object (``commerce_core.Address``); absent is ``None``. Each text
+        passes the shop's text policy, then the core's address rules (country, postal code)."""
+        value = self._data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self._fail(name, "must be an object")
+            return None
+        inner = BodyReader(value, f"{self._prefix}{name}.")
+        # Known fields pass the text policy; unknown ones go on as they are, to be refused.
+        cleaned = {
+            key: inner.optional_text(key, max_length=_ADDRESS_TEXT)
+            if key in ADDRESS_FIELDS
+            else raw
+            for key, raw in value.items()
+        }
+        self.errors.extend(inner.errors)
+        if inner.errors:
+            return None
+        try:
+            return Address.parse(cleaned, field=self._prefix + name)
+        except InvalidInput as refused:
+            self.errors.extend(refused.errors)
+            return None
 
     def objects(self, name: str, *, max_items: int) -> list[BodyReader]:
         """A required non-empty array of objects, each read with its own prefixed reader."""

@@ -57,6 +57,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "email_taken": 409,
     "invalid_credentials": 401,
     "refresh_rejected": 401,
+    "reset_token_invalid": 400,
     "locked_out": 429,
     "forbidden": 403,
     "invalid_webhook": 400,

@@ -7,6 +7,11 @@ holds, finishes what gateways owe and asks them what a lost webhook did not say.
 processes (or hosts), one runs each round; if that one dies, the lease expires and another takes
 over. ``commerce jobs reconcile`` from a cron keeps working beside it - every job is idempotent.
 
+A second scheduler, ``notifications``, runs ``send_due_messages`` every few seconds
+(``NOTIFY_INTERVAL_SECONDS``), so an email queued with an order or a password-reset request
+leaves within seconds. Its lease only spares duplicate work: each message is claimed on its
+own, so two processes sending at once still send it once.
+
 A failing round is logged and the next one tried: a database hiccup must not kill the thread.
 """
 
@@ -25,11 +30,18 @@ import attrs
 import structlog
 
 from adapters.sql.leases import SqlJobLeases
-from commerce_core import Clock, reconcile_payments
+from commerce_core import Clock, reconcile_payments, send_due_messages
 from webapp.bootstrap import Container, release_uow
 from webapp.config import Settings
 
-__all__ = ["DEFAULT_INTERVAL", "JobScheduler", "reconcile_job", "start_job_scheduler"]
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "JobScheduler",
+    "notification_job",
+    "reconcile_job",
+    "start_job_scheduler",
+    "start_job_schedulers",
+]
 
 log = structlog.get_logger("webapp.scheduler")
 
@@ -42,6 +54,18 @@ def reconcile_job(container: Container) -> dict[str, Any]:
     uow = container.new_uow()
     try:
         report = reconcile_payments(**container.payment_ports(uow))
+    finally:
+        release_uow(uow)
+    return attrs.asdict(report)
+
+
+def notification_job(container: Container) -> dict[str, Any]:
+    """One round of ``send_due_messages`` over a unit of work of its own; its report."""
+    uow = container.new_uow()
+    try:
+        report = send_due_messages(
+            uow=uow, notifier=container.notifier, clock=container.clock, events=container.events
+        )
     finally:
         release_uow(uow)
     return attrs.asdict(report)
@@ -108,3 +132,20 @@ def start_job_scheduler(container: Container, settings: Settings) -> JobSchedule
     )
     scheduler.start()
     return scheduler
+
+
+def start_job_schedulers(container: Container, settings: Settings) -> list[JobScheduler]:
+    """Start this serving process's schedulers: ``reconcile`` and ``notifications`` (none if
+    ``JOB_INTERVAL_SECONDS`` is 0, or without a database engine to hold leases in)."""
+    reconcile = start_job_scheduler(container, settings)
+    if reconcile is None or container.engine is None:
+        return []
+    notifications = JobScheduler(
+        leases=SqlJobLeases(container.engine),
+        clock=container.clock,
+        job=lambda: notification_job(container),
+        name="notifications",
+        interval=float(settings.notify_interval_seconds),
+    )
+    notifications.start()
+    return [reconcile, notifications]

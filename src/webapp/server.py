@@ -17,7 +17,7 @@ from webapp.bootstrap import (
     start_background_work,
 )
 from webapp.config import Settings
-from webapp.scheduler import start_job_scheduler
+from webapp.scheduler import start_job_schedulers
 
 __all__ = ["CommerceServer", "server_options"]
 
@@ -59,5 +59,5 @@ class CommerceServer(BaseApplication):  # type: ignore[misc]
         configure_process(self._settings)
         container = build_container(self._settings)
         start_background_work(container)
-        start_job_scheduler(container, self._settings)
+        start_job_schedulers(container, self._settings)
         return create_app(self._settings, container=container)

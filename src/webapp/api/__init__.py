@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from webapp.api import admin, admin_users, auth, catalog, checkout, docs, health, orders, payments
+from webapp.api import (
+    account,
+    admin,
+    admin_orders,
+    admin_shipping,
+    admin_users,
+    auth,
+    catalog,
+    checkout,
+    docs,
+    health,
+    orders,
+    payments,
+    shipping,
+)
 
 __all__ = ["BLUEPRINTS", "register_blueprints"]
 
@@ -17,10 +31,14 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     docs.bp,
     auth.bp,
     catalog.bp,
+    shipping.bp,
     checkout.bp,
     orders.bp,
+    account.bp,
     payments.bp,
     admin_users.bp,
+    admin_shipping.bp,
+    admin_orders.bp,
     admin.bp,
 )
 

@@ -19,12 +19,16 @@ from commerce_core import (
     RefreshRejected,
     RefreshSession,
     Register,
+    RequestPasswordReset,
+    ResetPassword,
     SignedIn,
     change_password,
     log_in,
     log_out,
     refresh_session,
     register,
+    request_password_reset,
+    reset_password,
 )
 from webapp.api.responses import json_response
 from webapp.csrf import mint_token
@@ -48,6 +52,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 # Long enough for any passphrase, short enough that hashing it cannot be used to burn our CPU.
 MAX_PASSWORD_INPUT = 1024
 MAX_EMAIL_INPUT = 320
+MAX_TOKEN_INPUT = 200
 
 
 @bp.get("/csrf")
@@ -75,7 +80,13 @@ def register_account() -> Response:
     # The role is never read from the request: self-registration always makes a customer.
     # An email that already has an account gets this very answer too (see ``register``).
     signed_in = register(
-        Register(email=email, password=password, name=name, previous_session_token=session_token()),
+        Register(
+            email=email,
+            password=password,
+            name=name,
+            previous_session_token=session_token(),
+            ip=request.remote_addr,
+        ),
         **account_ports(),
     )
     return _signed_in(signed_in, status=201)
@@ -158,6 +169,43 @@ def change_own_password() -> Response:
         **account_ports(),
     )
     return _signed_in(signed_in, status=200)
+
+
+@bp.post("/password-reset")
+@rate_limited(LimitedOperation.PASSWORD_RESET, account=email_in_body)
+def request_reset() -> Response:
+    """Email a reset link if the address has an account; 202 alike either way (the email
+    leaves with the outbox, so the answer never waits on the mail server)."""
+    body = BodyReader(json_body())
+    email = body.text("email", max_length=MAX_EMAIL_INPUT)
+    body.finish()
+    public_url = current_app.config["COMMERCE_SETTINGS"].public_url
+    request_password_reset(
+        RequestPasswordReset(
+            email=email, link_base=f"{public_url}/reset-password", ip=request.remote_addr
+        ),
+        **account_ports(),
+    )
+    return json_response(
+        {"detail": "If this email has an account, a link to reset its password is on its way."},
+        202,
+    )
+
+
+@bp.post("/password-reset/confirm")
+@rate_limited(LimitedOperation.PASSWORD_RESET_CONFIRM)
+def confirm_reset() -> Response:
+    """Set a new password with the emailed token; every session of the account ends. 400
+    ``reset_token_invalid`` for an unknown, expired, used or superseded token."""
+    body = BodyReader(json_body())
+    token = body.text("token", max_length=MAX_TOKEN_INPUT)
+    password = body.text("password", max_length=MAX_PASSWORD_INPUT)
+    body.finish()
+    reset_password(
+        ResetPassword(token=token, new_password=password, ip=request.remote_addr),
+        **account_ports(),
+    )
+    return Response(status=204)
 
 
 @bp.get("/me")

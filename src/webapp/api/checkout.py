@@ -17,6 +17,7 @@ from commerce_core import (
     ConfirmOrder,
     ConfirmOutcome,
     CreateCheckoutIntent,
+    FieldError,
     LimitedOperation,
     Result,
     confirm_order,
@@ -34,6 +35,7 @@ __all__ = ["bp"]
 bp = Blueprint("checkout", __name__, url_prefix="/api/checkout")
 
 MAX_ID = 255
+MAX_METHOD_ID = 64
 
 
 @bp.post("/intent")
@@ -52,13 +54,25 @@ def create_intent() -> Response:
         for line in lines
     )
     body.adopt(lines)
+    address = body.address("shipping_address")
+    method = body.text("shipping_method", min_length=1, max_length=MAX_METHOD_ID)
+    if address is None and not any(e.field.startswith("shipping_address") for e in body.errors):
+        body.errors.append(FieldError("shipping_address", "is required"))
     body.finish()
+    shop = container()
     result = create_checkout_intent(
         CreateCheckoutIntent(
-            user_id=user.id, items=items, idempotency_key=key, ip=request.remote_addr
+            user_id=user.id,
+            items=items,
+            idempotency_key=key,
+            ip=request.remote_addr,
+            shipping_address=address,
+            shipping_method=method,
         ),
         **payment_ports(),
-        hold_for=container().hold_for,
+        hold_for=shop.hold_for,
+        hold_limits=shop.hold_limits,
+        prices_include_tax=shop.prices_include_tax,
     )
     return with_replay_header(json_response(result.body, 201), result)
 
