@@ -14,6 +14,7 @@ import requests
 
 from adapters.payments.stripe_wire import sign_payload
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, WEBHOOK_SECRET, Shop
+from tests.support.shipping import shipped
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +65,8 @@ def _stock(client: Client, slug: str) -> int:
 
 def _intent(client: Client, product: dict[str, Any], quantity: int = 1) -> dict[str, Any]:
     response = client.post(
-        "/api/checkout/intent", {"items": [{"product_id": product["id"], "quantity": quantity}]}
+        "/api/checkout/intent",
+        shipped({"items": [{"product_id": product["id"], "quantity": quantity}]}),
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -87,10 +89,12 @@ def test_a_shopper_registers_pays_and_sees_the_paid_order(shop: Shop) -> None:
     before = _stock(client, product["slug"])
 
     intent = _intent(client, product, quantity=2)
-    assert intent["amount"] == {
+    assert intent["subtotal"] == {
         "amount": product["price"]["amount"] * 2,
         "currency": product["price"]["currency"],
     }
+    charges = intent["subtotal"]["amount"] + intent["shipping"]["amount"]
+    assert intent["amount"]["amount"] == charges + intent["tax"]["amount"]
     assert _stock(client, product["slug"]) == before - 2  # held
 
     confirmed = client.post(
@@ -154,7 +158,7 @@ def test_state_changes_without_a_valid_csrf_token_are_refused(shop: Shop) -> Non
     client = Client(shop)
     client.register()
     product = _product(client)
-    body = {"items": [{"product_id": product["id"], "quantity": 1}]}
+    body = shipped({"items": [{"product_id": product["id"], "quantity": 1}]})
     missing = client.http.post(shop.url("/api/checkout/intent"), json=body, timeout=10)
     _problem(missing, 403, "csrf_failed")
     forged = client.http.post(
@@ -178,7 +182,7 @@ def test_bad_input_gets_a_problem_and_changes_nothing(shop: Shop) -> None:
     product = _product(client)
     before = _stock(client, product["slug"])
     bad = client.post(
-        "/api/checkout/intent", {"items": [{"product_id": product["id"], "quantity": 0}]}
+        "/api/checkout/intent", shipped({"items": [{"product_id": product["id"], "quantity": 0}]})
     )
     problem = _problem(bad, 422, "validation_error")
     assert problem["errors"]
@@ -192,7 +196,7 @@ def test_bad_input_gets_a_problem_and_changes_nothing(shop: Shop) -> None:
     _problem(text, 415, "unsupported_media_type")
     too_many = client.post(
         "/api/checkout/intent",
-        {"items": [{"product_id": product["id"], "quantity": before + 1000}]},
+        shipped({"items": [{"product_id": product["id"], "quantity": before + 1000}]}),
     )
     assert too_many.status_code in (409, 422)
     assert _stock(client, product["slug"]) == before

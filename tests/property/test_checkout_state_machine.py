@@ -45,12 +45,14 @@ from commerce_core import (
     DEFAULT_HOLD_LIMITS,
     IDEMPOTENCY_LEASE,
     MAX_QUANTITY,
+    CancelPaidOrder,
     CartItem,
     CommerceError,
     ConfirmOrder,
     CreateCheckoutIntent,
     EventKind,
     EventOutcome,
+    FulfilOrder,
     GatewayError,
     GatewayEvent,
     GatewayRefund,
@@ -59,6 +61,7 @@ from commerce_core import (
     HoldLimits,
     IdempotencyKeyReused,
     IdempotencyRequestInProgress,
+    IllegalTransition,
     IntentStatus,
     Money,
     NotFound,
@@ -73,9 +76,13 @@ from commerce_core import (
     RefundOrder,
     RefundStatus,
     Result,
+    Role,
     StockState,
+    User,
+    cancel_paid_order,
     confirm_order,
     create_checkout_intent,
+    fulfil_order,
     handle_gateway_event,
     reconcile_payments,
     refund_order,
@@ -354,6 +361,11 @@ class CheckoutMachine(RuleBasedStateMachine):
         data=st.data(),
     )
     def open_shop(self, currency: str, stocks: list[int], data: st.DataObject) -> None:
+        with self.shop.uow as uow:
+            for n, staff in enumerate(STAFF):
+                now = self.shop.clock.now()
+                uow.users.add(User(staff, f"staff{n}@example.com", "S", "x", Role.ADMIN, True, now))
+            uow.commit()
         for stock in stocks:
             price = data.draw(cst.money(currency=currency, min_amount=1, max_amount=100_000))
             product = self.shop.add_product(stock=stock, price=price)
@@ -535,6 +547,7 @@ class CheckoutMachine(RuleBasedStateMachine):
                 OrderStatus.PAID,
                 OrderStatus.PARTIALLY_REFUNDED,
                 OrderStatus.REFUNDED,
+                OrderStatus.FULFILLED,
             },
             "declined": {OrderStatus.PAYMENT_FAILED},
             "requires_action": {OrderStatus.AWAITING_PAYMENT},
@@ -733,6 +746,59 @@ class CheckoutMachine(RuleBasedStateMachine):
             cents = data.draw(st.integers(1, total.amount + 50), label="amount")
             amount = Money(cents, total.currency)
         self._send_refund(actor, key, order_id, amount)
+
+    @precondition(lambda self: self.order_ids)
+    @rule(data=st.data())
+    def staff_ship_an_order(self, data: st.DataObject) -> None:
+        order_id = data.draw(st.sampled_from(self.order_ids), label="order")
+        before = self._order(order_id)
+        try:
+            fulfil_order(
+                FulfilOrder(STAFF[0], order_id, "UPS", f"1Z-{order_id[-6:]}"),
+                uow=self.shop.uow,
+                clock=self.shop.clock,
+                events=self.shop.events,
+            )
+        except IllegalTransition:
+            event("ship: refused")
+            assert before.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+            assert self._order(order_id) == before
+            return
+        event("ship: shipped")
+        after = self._order(order_id)
+        assert before.status.is_paid
+        assert after.status is OrderStatus.FULFILLED or before.fulfilment is not None
+        assert after.fulfilment is not None
+        assert after.captured == before.captured
+
+    @precondition(lambda self: self.order_ids)
+    @rule(data=st.data())
+    def staff_cancel_a_paid_order(self, data: st.DataObject) -> None:
+        paid = [i for i in self.order_ids if self.shop.store.data.orders[i].status.is_paid]
+        order_id = data.draw(st.sampled_from(paid or self.order_ids), label="order")
+        before = self._order(order_id)
+        stock = self._stock()
+        try:
+            cancel_paid_order(CancelPaidOrder(STAFF[1], order_id), **self.shop.ports)
+        except IllegalTransition:
+            event("cancel paid: refused")
+            assert before.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED) or (
+                before.fulfilment is not None
+            )
+            assert self._stock() == stock
+            return
+        except WorkerDied:
+            event("cancel paid: worker died")
+        finally:
+            self._collect_events()
+        event("cancel paid: cancelled")
+        after = self._order(order_id)
+        assert after.status in (OrderStatus.NEEDS_REFUND, OrderStatus.CANCELLED)
+        assert after.stock_state is StockState.RELEASED
+        returned: Counter[str] = Counter()
+        for line in before.lines:
+            returned[line.product_id] += line.quantity
+        assert self._stock() == {pid: stock[pid] + returned[pid] for pid in stock}
 
     @precondition(lambda self: self.refund_keys)
     @rule(data=st.data())

@@ -29,12 +29,14 @@ from commerce_core import (
     RateLimitPolicy,
     Register,
     Role,
+    configure_shipping,
     create_staff_user,
     get_product,
     stock_catalog,
 )
 from tests.security.hostile import HostileRequest
 from tests.security.openapi_operations import Operation, Target, resolve
+from tests.support.shipping import FREE_DOMESTIC, METHOD, US_ADDRESS
 from tests.webapp.browser import PASSWORD, Shopper
 from webapp.app import create_app
 from webapp.bootstrap import Container, build_container, migrate_database
@@ -155,6 +157,13 @@ class SecurityShop:
             "password": PASSWORD,
             "name": "Ada",
             "items": [{"product_id": self.mug, "quantity": 1}],
+            "shipping_address": US_ADDRESS,
+            "shipping_method": METHOD,
+            "line1": US_ADDRESS["line1"],
+            "city": US_ADDRESS["city"],
+            "postal_code": US_ADDRESS["postal_code"],
+            "region": US_ADDRESS["region"],
+            "country": US_ADDRESS["country"],
             "product_id": self.mug,
             "quantity": 1,
             "intent_id": self.open_intent_id,
@@ -267,6 +276,7 @@ def attack_shop(
     attack_app: Flask, attack_container: Container, attack_settings: Settings
 ) -> SecurityShop:
     app, container, settings = attack_app, attack_container, attack_settings
+    configure_shipping(container.new_uow(), FREE_DOMESTIC)
     stock_catalog(
         container.new_uow(),
         container.clock,

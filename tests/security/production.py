@@ -19,4 +19,6 @@ PRODUCTION_ENV = {
     "RAZORPAY_KEY_ID": "rzp_live_" + "ILgsfZCZoFIKMb",
     "RAZORPAY_KEY_SECRET": "Xy8Qw3Er7Ty1Ui5Op9As2Df6",
     "RAZORPAY_WEBHOOK_SECRET": "Vd2qK8xT0mPz4LwR7nYc1sHb6FgJ3aUe",
+    "SMTP_URL": "smtp://shop%40example.com:Pq7vT2mX9kLr4wZs@smtp.example.com:587?starttls=1",
+    "MAIL_FROM": "Example Shop <orders@shop.example.com>",
 }

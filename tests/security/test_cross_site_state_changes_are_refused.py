@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 
 from adapters.payments.stripe_wire import sign_payload
 from adapters.sql.tables import orders
-from commerce_core import Money, NewProduct, get_product, stock_catalog
+from commerce_core import Money, NewProduct, configure_shipping, get_product, stock_catalog
 from tests.security.web_app import running_app
+from tests.support.shipping import FREE_DOMESTIC, shipped
 from tests.webapp.browser import Shopper, assert_problem
 from webapp.bootstrap import Container
 from webapp.config import Settings
@@ -56,6 +57,7 @@ def container(shop: tuple[Flask, Container]) -> Container:
 
 @pytest.fixture
 def mug(container: Container) -> str:
+    configure_shipping(container.new_uow(), FREE_DOMESTIC)
     stock_catalog(
         container.new_uow(),
         container.clock,
@@ -96,7 +98,9 @@ def _orders(container: Container) -> int:
 def test_a_cross_site_checkout_is_refused_even_with_a_valid_csrf_token(
     shopper: Shopper, mug: str, container: Container, headers: dict[str, str]
 ) -> None:
-    response = shopper.post(CART, {"items": [{"product_id": mug, "quantity": 1}]}, headers=headers)
+    response = shopper.post(
+        CART, shipped({"items": [{"product_id": mug, "quantity": 1}]}), headers=headers
+    )
 
     assert_problem(response, 403, "cross_site_request")
     assert _orders(container) == 0
@@ -117,7 +121,9 @@ def test_a_cross_site_checkout_is_refused_even_with_a_valid_csrf_token(
 def test_a_same_site_checkout_goes_through(
     shopper: Shopper, mug: str, container: Container, headers: dict[str, str]
 ) -> None:
-    response = shopper.post(CART, {"items": [{"product_id": mug, "quantity": 1}]}, headers=headers)
+    response = shopper.post(
+        CART, shipped({"items": [{"product_id": mug, "quantity": 1}]}), headers=headers
+    )
 
     assert response.status_code == 201, response.get_data(as_text=True)
     assert _orders(container) == 1

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 import webapp.config
 from adapters.payments.fake_tables import fake_gateway_events
 from tests.e2e.conftest import Shop, start_shop
+from tests.support.shipping import shipped
 from webapp.config import ConfigError, Settings
 from webapp.dev_secrets import (
     SECRET_FILE_NAME,
@@ -157,7 +158,7 @@ def test_a_served_shop_verifies_the_webhooks_its_fake_gateway_signs(
     product = http.get(shop.url("/api/products"), timeout=10).json()["items"][0]
     intent = http.post(
         shop.url("/api/checkout/intent"),
-        json={"items": [{"product_id": product["id"], "quantity": 1}]},
+        json=shipped({"items": [{"product_id": product["id"], "quantity": 1}]}),
         headers=headers,
         timeout=10,
     ).json()

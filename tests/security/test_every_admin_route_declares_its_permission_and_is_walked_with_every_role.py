@@ -122,7 +122,12 @@ def test_the_permission_table_is_the_one_in_the_design() -> None:
     designed = {
         Role.CUSTOMER: frozenset(),
         Role.SUPPORT: frozenset(
-            {Permission.ORDERS_READ, Permission.ALERTS_READ, Permission.LOGINS_UNLOCK}
+            {
+                Permission.ORDERS_READ,
+                Permission.ORDERS_FULFIL,
+                Permission.ALERTS_READ,
+                Permission.LOGINS_UNLOCK,
+            }
         ),
         Role.ADMIN: frozenset(Permission),
     }
@@ -131,6 +136,7 @@ def test_the_permission_table_is_the_one_in_the_design() -> None:
     assert {
         "orders:read",
         "orders:refund",
+        "orders:fulfil",
         "audit:read",
         "users:manage",
         "alerts:read",

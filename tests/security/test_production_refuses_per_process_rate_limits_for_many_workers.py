@@ -20,6 +20,8 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_live_" + "k" * 24,
     "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "p" * 24,
     "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
+    "SMTP_URL": "smtps://shop:mail-password@smtp.example.com",
+    "MAIL_FROM": "Shop <orders@shop.example.com>",
 }
 
 

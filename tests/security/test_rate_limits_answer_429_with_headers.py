@@ -25,6 +25,7 @@ from commerce_core import (
     RateLimitPolicy,
     Register,
     Role,
+    configure_shipping,
     create_staff_user,
     get_product,
     stock_catalog,
@@ -37,6 +38,7 @@ from tests.support.rate_limited_shop import (
     rate_limited_shop,
     shop_limit,
 )
+from tests.support.shipping import FREE_DOMESTIC, shipped
 from tests.webapp.browser import PASSWORD, assert_problem
 from webapp.bootstrap import Container
 from webapp.rate_limiting import RATE_LIMITED_ATTRIBUTE
@@ -176,6 +178,7 @@ def test_routes_without_limits_carry_no_rate_limit_headers(app: Flask) -> None:
 @pytest.fixture
 def small_shop(tmp_path: Path) -> Iterator[tuple[Flask, Container, str]]:
     with rate_limited_shop(tmp_path, policy=SMALL) as (app, container):
+        configure_shipping(container.new_uow(), FREE_DOMESTIC)
         stock_catalog(
             container.new_uow(),
             container.clock,
@@ -188,7 +191,7 @@ def test_checkout_intents_are_limited_per_account_and_per_address(
     small_shop: tuple[Flask, Container, str],
 ) -> None:
     app, _, mug = small_shop
-    body = {"items": [{"product_id": mug, "quantity": 1}]}
+    body = shipped({"items": [{"product_id": mug, "quantity": 1}]})
     sam = Visitor(app, "198.51.100.1")
     sam.register()
     for _ in range(2):

@@ -28,6 +28,7 @@ from commerce_core import (
     RateLimitPolicy,
     Role,
     User,
+    configure_shipping,
     confirm_order,
     create_checkout_intent,
     release_expired_holds,
@@ -39,6 +40,7 @@ from commerce_core.testing import (
     RecordingEventSink,
     make_product,
 )
+from tests.support.shipping import FREE_DOMESTIC, shipped
 from tests.webapp.browser import Shopper, assert_problem
 from webapp.app import create_app
 from webapp.bootstrap import Container, build_container, migrate_database
@@ -186,6 +188,7 @@ def app(tmp_path: Path, container: Container) -> Flask:
 
 
 def test_over_http_the_fourth_unpaid_checkout_is_409(app: Flask, container: Container) -> None:
+    configure_shipping(container.new_uow(), FREE_DOMESTIC)
     product = make_product(stock=50, price=Money(500, "USD"), now=container.clock.now())
     with container.new_uow() as uow:
         uow.products.add(product)
@@ -195,6 +198,6 @@ def test_over_http_the_fourth_unpaid_checkout_is_409(app: Flask, container: Cont
     for _ in range(3):
         shopper.intent(product.id)
     refused = shopper.post(
-        "/api/checkout/intent", {"items": [{"product_id": product.id, "quantity": 1}]}
+        "/api/checkout/intent", shipped({"items": [{"product_id": product.id, "quantity": 1}]})
     )
     assert_problem(refused, 409, "hold_limit_reached")

@@ -1,6 +1,8 @@
 """The order aggregate's payment status machine and its stock hold, on the domain object alone.
 
 awaiting_payment -> paid -> partially_refunded -> refunded
+paid | partially_refunded -> fulfilled (shipped) -> partially_refunded | refunded (returns)
+paid | partially_refunded -> needs_refund (staff cancel before shipping, stock returned)
 awaiting_payment -> payment_failed | cancelled  (-> paid only as a late capture, stock re-held)
 payment_failed | cancelled -> needs_refund (captured, stock gone) -> cancelled (refunded in full)
 """
@@ -86,6 +88,12 @@ def refunded_order() -> Order:
     return order
 
 
+def fulfilled_order() -> Order:
+    order = paid_order()
+    order.fulfil("UPS", "1Z999", LATER)
+    return order
+
+
 def needs_refund_order() -> Order:
     order = failed_order()
     order.capture_without_stock(TOTAL, "re_owed", MUCH_LATER)
@@ -100,6 +108,7 @@ STATES: dict[OrderStatus, Callable[[], Order]] = {
     OrderStatus.PAYMENT_FAILED: failed_order,
     OrderStatus.CANCELLED: cancelled_order,
     OrderStatus.NEEDS_REFUND: needs_refund_order,
+    OrderStatus.FULFILLED: fulfilled_order,
 }
 
 
@@ -141,6 +150,7 @@ SETTLE: dict[OrderStatus, bool | type[Exception]] = {
     OrderStatus.PAYMENT_FAILED: IllegalTransition,  # stock released; needs rehold_stock first
     OrderStatus.CANCELLED: IllegalTransition,
     OrderStatus.NEEDS_REFUND: False,  # its capture is recorded (and owed back)
+    OrderStatus.FULFILLED: False,
 }
 
 
@@ -182,7 +192,7 @@ def test_only_an_order_awaiting_payment_can_fail_or_be_cancelled(
 @pytest.mark.parametrize("status", list(OrderStatus))
 def test_only_captured_orders_can_be_refunded(status: OrderStatus) -> None:
     order = STATES[status]()
-    if status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+    if status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.FULFILLED):
         refund = order.request_refund(
             refund_id="re_x", amount=Money(1, "USD"), reason="", requested_by=None, now=MUCH_LATER
         )
@@ -371,3 +381,76 @@ def test_one_order_has_one_payment_intent() -> None:
     with pytest.raises(IllegalTransition):
         order.attach_intent("pi_2", LATER)
     assert order.intent_id == "pi_1"
+
+
+# -- fulfilment and cancelling a paid order ------------------------------------------------
+
+
+@pytest.mark.parametrize("status", list(OrderStatus))
+def test_only_a_paid_order_not_yet_shipped_can_be_fulfilled(status: OrderStatus) -> None:
+    order = STATES[status]()
+    if status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        assert order.fulfil("DHL", "JD0001", MUCH_LATER) is True
+        assert order.status is OrderStatus.FULFILLED
+        assert order.fulfilment is not None
+        assert order.fulfilment.tracking_number == "JD0001"
+    elif status is OrderStatus.FULFILLED:
+        assert order.fulfil("UPS", "1Z999", MUCH_LATER) is False  # the same parcel again
+        with pytest.raises(IllegalTransition):
+            order.fulfil("DHL", "JD0001", MUCH_LATER)
+    else:
+        with pytest.raises(IllegalTransition):
+            order.fulfil("DHL", "JD0001", MUCH_LATER)
+        assert order.status is status
+
+
+def test_a_fulfilled_order_is_refunded_on_return_and_keeps_its_tracking() -> None:
+    order = fulfilled_order()
+    order.request_refund(
+        refund_id="re_ret",
+        amount=Money(500, "USD"),
+        reason="return",
+        requested_by=None,
+        now=MUCH_LATER,
+    )
+    order.complete_refund("re_ret", "gw_ret", MUCH_LATER)
+    assert order.status is OrderStatus.PARTIALLY_REFUNDED
+    assert order.fulfilment is not None
+    order.request_refund(
+        refund_id="re_rest", amount=None, reason="return", requested_by=None, now=MUCH_LATER
+    )
+    order.complete_refund("re_rest", "gw_rest", MUCH_LATER)
+    assert order.status is OrderStatus.REFUNDED
+    assert order.stock_state is StockState.TAKEN  # returned goods are restocked by hand
+
+
+@pytest.mark.parametrize("builder", [paid_order, partially_refunded_order])
+def test_cancelling_a_paid_order_refunds_what_remains_and_returns_its_stock(
+    builder: Callable[[], Order],
+) -> None:
+    order = builder()
+    remaining = order.refundable
+    refund, returned = order.cancel_paid("re_cancel", "usr_staff", MUCH_LATER)
+    assert refund is not None
+    assert refund.amount == remaining
+    assert returned == order.lines
+    assert order.status is OrderStatus.NEEDS_REFUND
+    assert order.stock_state is StockState.RELEASED
+    assert order.refundable == Money.zero("USD")
+    assert order.owes_gateway_work
+    order.complete_refund("re_cancel", "gw_cancel", MUCH_LATER)
+    assert order.status is OrderStatus.CANCELLED
+    assert order.refunded == TOTAL
+
+
+@pytest.mark.parametrize(
+    "builder", [new_order, fulfilled_order, refunded_order, failed_order, needs_refund_order]
+)
+def test_only_a_paid_unshipped_order_can_be_cancelled_with_a_refund(
+    builder: Callable[[], Order],
+) -> None:
+    order = builder()
+    status = order.status
+    with pytest.raises(IllegalTransition):
+        order.cancel_paid("re_x", None, MUCH_LATER)
+    assert order.status is status

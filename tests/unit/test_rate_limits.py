@@ -119,3 +119,19 @@ def test_a_decision_cannot_claim_more_room_than_its_limit() -> None:
         RateDecision(True, 5, 6, timedelta(0))
     with pytest.raises(ValueError, match="negative"):
         RateDecision(True, 5, 4, timedelta(seconds=-1))
+
+
+def test_a_scaled_policy_multiplies_every_limit_and_keeps_windows_and_names() -> None:
+    from commerce_core import DEFAULT_HOLD_LIMITS, SHOP_RATE_LIMITS, HoldLimits
+
+    scaled = SHOP_RATE_LIMITS.scaled(1000)
+    for operation in LimitedOperation:
+        for kind, limit in SHOP_RATE_LIMITS.limits_for(operation):
+            lifted = scaled.limit(operation, kind)
+            assert lifted is not None
+            assert (lifted.name, lifted.window, lifted.limit) == (
+                limit.name,
+                limit.window,
+                limit.limit * 1000,
+            )
+    assert DEFAULT_HOLD_LIMITS.scaled(2) == HoldLimits(6, 200, 20, 600)

@@ -18,7 +18,12 @@ from commerce_core import (
 
 ALLOWED: dict[Role, set[Permission]] = {
     Role.CUSTOMER: set(),
-    Role.SUPPORT: {Permission.ORDERS_READ, Permission.ALERTS_READ, Permission.LOGINS_UNLOCK},
+    Role.SUPPORT: {
+        Permission.ORDERS_READ,
+        Permission.ORDERS_FULFIL,
+        Permission.ALERTS_READ,
+        Permission.LOGINS_UNLOCK,
+    },
     Role.ADMIN: set(Permission),
 }
 
@@ -43,6 +48,8 @@ def test_permissions_are_the_documented_ones() -> None:
     assert {p.value for p in Permission} == {
         "orders:read",
         "orders:refund",
+        "orders:fulfil",
+        "shipping:manage",
         "audit:read",
         "users:manage",
         "alerts:read",

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from adapters.payments.fake_gateway import FakeStripeGateway
+from tests.support.shipping import shipped
 
 PASSWORD = "a long enough passphrase"
 
@@ -54,7 +55,8 @@ class Shopper:
 
     def intent(self, product_id: str, quantity: int = 1) -> dict[str, Any]:
         response = self.post(
-            "/api/checkout/intent", {"items": [{"product_id": product_id, "quantity": quantity}]}
+            "/api/checkout/intent",
+            shipped({"items": [{"product_id": product_id, "quantity": quantity}]}),
         )
         assert response.status_code == 201, response.get_data(as_text=True)
         return cast(dict[str, Any], response.get_json())

@@ -22,10 +22,12 @@ from commerce_core import (
     NewProduct,
     Register,
     Role,
+    configure_shipping,
     create_staff_user,
     get_product,
     stock_catalog,
 )
+from tests.support.shipping import FREE_DOMESTIC
 from tests.webapp.browser import PASSWORD, Shopper
 from webapp.app import create_app
 from webapp.bootstrap import Container, build_container, migrate_database
@@ -89,6 +91,7 @@ class Catalog:
 
 @pytest.fixture
 def catalog(container: Container) -> Catalog:
+    configure_shipping(container.new_uow(), FREE_DOMESTIC)
     stock_catalog(
         container.new_uow(),
         container.clock,

@@ -7,6 +7,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from adapters.payments.fake_gateway import FakeStripeGateway
+from tests.support.shipping import shipped
 from tests.webapp.browser import Shopper, assert_problem, deliver_gateway_event
 from tests.webapp.conftest import Catalog
 
@@ -135,7 +136,7 @@ def test_an_intent_with_an_idempotency_key_is_created_once(
     shopper: Shopper, catalog: Catalog, stock: Any
 ) -> None:
     shopper.register()
-    body = {"items": [{"product_id": catalog.mug, "quantity": 1}]}
+    body = shipped({"items": [{"product_id": catalog.mug, "quantity": 1}]})
 
     first = shopper.post("/api/checkout/intent", body, key="cart-1")
     again = shopper.post("/api/checkout/intent", body, key="cart-1")
@@ -150,10 +151,12 @@ def test_client_sent_prices_and_totals_are_ignored(shopper: Shopper, catalog: Ca
     shopper.register()
     response = shopper.post(
         "/api/checkout/intent",
-        {
-            "items": [{"product_id": catalog.mug, "quantity": 1, "price": 1}],
-            "total": {"amount": 1, "currency": "USD"},
-        },
+        shipped(
+            {
+                "items": [{"product_id": catalog.mug, "quantity": 1, "price": 1}],
+                "total": {"amount": 1, "currency": "USD"},
+            }
+        ),
     )
 
     assert response.status_code == 201
@@ -167,12 +170,14 @@ def test_more_than_the_stock_is_409_out_of_stock_and_holds_nothing(
 
     response = shopper.post(
         "/api/checkout/intent",
-        {
-            "items": [
-                {"product_id": catalog.mug, "quantity": 1},
-                {"product_id": catalog.lamp, "quantity": 2},
-            ]
-        },
+        shipped(
+            {
+                "items": [
+                    {"product_id": catalog.mug, "quantity": 1},
+                    {"product_id": catalog.lamp, "quantity": 2},
+                ]
+            }
+        ),
     )
 
     problem = assert_problem(response, 409, "out_of_stock")
@@ -188,14 +193,16 @@ def test_invalid_carts_are_422_with_every_field_error_and_change_nothing(
 
     response = shopper.post(
         "/api/checkout/intent",
-        {
-            "items": [
-                {"product_id": catalog.mug, "quantity": 1.0},
-                {"product_id": catalog.mug, "quantity": "2"},
-                {"product_id": 7, "quantity": True},
-                "mug",
-            ]
-        },
+        shipped(
+            {
+                "items": [
+                    {"product_id": catalog.mug, "quantity": 1.0},
+                    {"product_id": catalog.mug, "quantity": "2"},
+                    {"product_id": 7, "quantity": True},
+                    "mug",
+                ]
+            }
+        ),
     )
 
     problem = assert_problem(response, 422, "validation_error")
@@ -214,11 +221,11 @@ def test_quantities_out_of_range_are_422_from_the_core(shopper: Shopper, catalog
     shopper.register()
 
     zero = shopper.post(
-        "/api/checkout/intent", {"items": [{"product_id": catalog.mug, "quantity": 0}]}
+        "/api/checkout/intent", shipped({"items": [{"product_id": catalog.mug, "quantity": 0}]})
     )
-    empty = shopper.post("/api/checkout/intent", {"items": []})
+    empty = shopper.post("/api/checkout/intent", shipped({"items": []}))
     unknown = shopper.post(
-        "/api/checkout/intent", {"items": [{"product_id": "prod_nope", "quantity": 1}]}
+        "/api/checkout/intent", shipped({"items": [{"product_id": "prod_nope", "quantity": 1}]})
     )
 
     assert assert_problem(zero, 422, "validation_error")["errors"][0]["field"] == (

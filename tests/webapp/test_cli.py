@@ -12,12 +12,14 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from adapters.sql.tables import audit_log
+from commerce_core import REST_OF_WORLD, Money
 from tests.webapp.browser import Shopper
 from tests.webapp.conftest import Catalog
 from webapp.app import create_app
 from webapp.bootstrap import Container
 from webapp.cli import cli
 from webapp.config import Settings
+from webapp.demo_shop import load_demo_shop
 
 ADMIN_PASSWORD = "correct horse battery staple"
 
@@ -42,7 +44,30 @@ def test_db_upgrade_then_seed_demo_is_idempotent(runner: CliRunner) -> None:
 
     assert first.exit_code == 0, first.output
     assert "Added 14 products" in first.output
+    assert "Added 9 shipping zones, methods and tax rates (0 were" in first.output
     assert "Added 0 products (14 were already" in again.output
+    assert "Added 0 shipping zones, methods and tax rates (9 were already" in again.output
+
+
+def test_the_seeded_demo_ships_at_home_and_abroad_priced_by_cart_and_weight(
+    runner: CliRunner, app_for_cli: Shopper
+) -> None:
+    assert runner.invoke(cli, ["seed", "--demo"]).exit_code == 0
+    slugs = {p["slug"]: p["id"] for p in app_for_cli.get("/api/products?per_page=50").json["items"]}
+    mug, throw = slugs["ceramic-mug"], slugs["merino-throw"]
+
+    def quotes(query: str) -> dict[str, int]:
+        response = app_for_cli.get(f"/api/shipping/methods?{query}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return {q["id"]: q["price"]["amount"] for q in response.json["items"]}
+
+    # $18 of mugs: standard and express at their flat rates; over $50: standard is free.
+    assert quotes(f"country=US&item={mug}:1") == {"standard": 500, "express": 1500}
+    assert quotes(f"country=US&item={mug}:3") == {"standard": 0, "express": 1500}
+    # Abroad: 25 dollars and 8 for every started kilogram (one 1.3 kg throw: 2 kg).
+    assert quotes(f"country=DE&item={throw}:1") == {"international": 2500 + 2 * 800}
+    # Over 20 kg nothing ships abroad.
+    assert quotes(f"country=JP&item={throw}:16") == {}
 
 
 def test_seed_without_demo_is_a_usage_error(runner: CliRunner) -> None:
@@ -60,9 +85,34 @@ def test_the_demo_catalog_is_one_currency_with_images_and_some_scarce_stock() ->
     assert all(type(p["price"]) is int and p["price"] > 0 for p in products)
     assert sum(1 <= p["stock"] <= 3 for p in products) >= 3
     for product in products:
+        assert type(product["weight_grams"]) is int
+        assert 10 <= product["weight_grams"] <= 5_000
         assert product["image_url"] == f"/static/products/{product['slug']}.svg"
         image = package.joinpath("static", "products", f"{product['slug']}.svg")
         assert image.read_text(encoding="utf-8").lstrip().startswith("<svg")
+
+
+def test_the_demo_shop_ships_domestic_and_international_and_taxes_some_us_states() -> None:
+    shop = load_demo_shop()
+    usd = "USD"
+
+    zones = {zone.id: zone.countries for zone in shop.shipping.zones}
+    assert zones == {"domestic": frozenset({"US"}), "international": frozenset({REST_OF_WORLD})}
+    methods = {method.id: method for method in shop.shipping.methods}
+    assert methods["standard"].zone_id == "domestic"
+    assert methods["standard"].price == Money(500, usd)
+    assert methods["standard"].free_above == Money(5000, usd)
+    assert methods["express"].price == Money(1500, usd)
+    assert methods["express"].free_above is None
+    assert methods["international"].zone_id == "international"
+    assert methods["international"].price == Money(2500, usd)
+    assert methods["international"].per_kg == Money(800, usd)
+    assert methods["international"].max_weight_grams == 20_000
+    rates = {rate.region: rate for rate in shop.shipping.tax_rates if rate.country == "US"}
+    assert (rates["CA"].basis_points, rates["CA"].shipping_taxable) == (725, False)
+    assert (rates["NY"].basis_points, rates["NY"].shipping_taxable) == (400, True)
+    assert (rates["TX"].basis_points, rates["TX"].shipping_taxable) == (625, True)
+    assert all(product.weight_grams for product in shop.products)
 
 
 def test_create_admin_reads_the_password_from_stdin_and_the_admin_can_log_in(

@@ -81,6 +81,8 @@ PRODUCTION = {
     "SECRET_KEY": "a-long-random-production-secret-0123456789",
     "DATABASE_URL": "postgresql+psycopg://shop@db/shop",
     "PUBLIC_URL": "https://shop.example.com",
+    "SMTP_URL": "smtps://shop:mail-password@smtp.example.com",
+    "MAIL_FROM": "Shop <orders@shop.example.com>",
 }
 
 
@@ -206,6 +208,8 @@ def test_production_refuses_default_secrets_the_fake_gateway_and_sqlite() -> Non
         "PAYMENT_GATEWAY",
         "DATABASE_URL",
         "PUBLIC_URL",
+        "SMTP_URL",
+        "MAIL_FROM",
     }
     assert "SECRET_KEY" in str(error.value)
 

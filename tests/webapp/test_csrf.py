@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.support.shipping import shipped
 from tests.webapp.browser import Shopper, assert_problem
 from tests.webapp.conftest import Catalog
 from webapp.csrf import mint_token
@@ -17,7 +18,7 @@ CART = "/api/checkout/intent"
 
 
 def _cart(catalog: Catalog) -> dict[str, Any]:
-    return {"items": [{"product_id": catalog.mug, "quantity": 1}]}
+    return shipped({"items": [{"product_id": catalog.mug, "quantity": 1}]})
 
 
 def test_a_request_without_the_csrf_header_is_403(shopper: Shopper, catalog: Catalog) -> None:
