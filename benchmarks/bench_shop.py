@@ -27,10 +27,26 @@ CLI_TIMEOUT_S = 180
 STARTUP_TIMEOUT_S = 60
 
 
+# Rate limits and unpaid-hold caps times this: the load's shoppers share one address. Not
+# more: the memory storage keeps one timestamp per counted request, so a huge limit would make
+# the limiter itself the cost being measured.
+LIMITS_SCALE = 1_000
+
+
 def add_benchmark_products(database_url: str) -> list[str]:
     """Add products with huge stock through the app's own use case; returns their ids."""
     from adapters.sql import SqlUnitOfWork, make_engine
-    from commerce_core import Money, NewProduct, SystemClock, stock_catalog
+    from commerce_core import (
+        Money,
+        NewProduct,
+        ShippingMethod,
+        ShippingSetup,
+        ShippingZone,
+        SystemClock,
+        TaxRate,
+        configure_shipping,
+        stock_catalog,
+    )
 
     currency = _demo_currency()
     products = [
@@ -47,6 +63,23 @@ def add_benchmark_products(database_url: str) -> list[str]:
     engine = make_engine(database_url)
     try:
         stock_catalog(SqlUnitOfWork(engine), SystemClock(), products)
+        # Checkouts ship to SHIP_TO with its tax, as a real shop's do (kept if the demo has them).
+        configure_shipping(
+            SqlUnitOfWork(engine),
+            ShippingSetup(
+                zones=(ShippingZone("domestic", "Domestic", frozenset({"US"})),),
+                methods=(
+                    ShippingMethod(
+                        "standard",
+                        "domestic",
+                        "Standard",
+                        Money(500, currency),
+                        free_above=Money(5000, currency),
+                    ),
+                ),
+                tax_rates=(TaxRate("US", "NY", 400, "New York", shipping_taxable=True),),
+            ),
+        )
         uow = SqlUnitOfWork(engine)
         ids: list[str] = []
         with uow:
@@ -193,7 +226,13 @@ class ShopContext:
 
 def bench_shop(ctx: ShopContext, backend: str, database_url: str) -> dict[str, Any]:
     knobs = ctx.knobs
-    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development"}
+    # Every shopper of the load comes from 127.0.0.1: the limits are lifted (and still counted).
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "development",
+        "LIMITS_SCALE": str(LIMITS_SCALE),
+    }
     env.pop("WEB_CONCURRENCY", None)
     result: dict[str, Any] = {"backend": backend, "database_url": database_url}
 

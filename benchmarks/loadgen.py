@@ -38,6 +38,17 @@ REQUEST_TIMEOUT_S = 30.0
 # report, so a 409 or a 500 can be told apart without reading the server log.
 MAX_ERROR_SAMPLES = 5
 
+# Where every benchmark checkout ships: a taxed region, so tax is computed on every intent.
+SHIP_TO = {
+    "name": "Bench Shopper",
+    "line1": "1 Broadway",
+    "city": "New York",
+    "postal_code": "10004",
+    "region": "NY",
+    "country": "US",
+}
+SHIPPING_METHOD = "standard"
+
 
 @dataclass
 class OpStats:
@@ -207,7 +218,11 @@ def _run_shopper(
     client = Client(port, {"session": shopper["session"], "csrf_token": shopper["csrf_token"]})
     done = 0
     intent, confirm = OpStats(), OpStats()
-    cart = {"items": [{"product_id": shopper["product_id"], "quantity": 1}]}
+    cart = {
+        "items": [{"product_id": shopper["product_id"], "quantity": 1}],
+        "shipping_address": SHIP_TO,
+        "shipping_method": SHIPPING_METHOD,
+    }
     _sleep_until(start_at)
     requests = 0
     try:

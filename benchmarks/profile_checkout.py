@@ -39,7 +39,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import bare_app  # noqa: E402
-from bench_shop import add_benchmark_products  # noqa: E402
+from bench_shop import LIMITS_SCALE, add_benchmark_products  # noqa: E402
+from loadgen import SHIP_TO, SHIPPING_METHOD  # noqa: E402
 
 # Own time of a function is charged to the first layer whose marker is in its file name.
 LAYERS = (
@@ -118,7 +119,11 @@ def _checkout(client: FlaskClient, csrf: str, product_id: str) -> tuple[float, f
     started = time.perf_counter()
     intent = client.post(
         "/api/checkout/intent",
-        json={"items": [{"product_id": product_id, "quantity": 1}]},
+        json={
+            "items": [{"product_id": product_id, "quantity": 1}],
+            "shipping_address": SHIP_TO,
+            "shipping_method": SHIPPING_METHOD,
+        },
         headers={"X-CSRF-Token": csrf},
     )
     middle = time.perf_counter()
@@ -178,7 +183,7 @@ def _profile(url: str, args: argparse.Namespace, say: Callable[[str], None]) -> 
     from webapp.config import Settings
     from webapp.request_ports import CONTAINER_KEY
 
-    settings = Settings(database_url=url)
+    settings = Settings(database_url=url, limits_scale=LIMITS_SCALE)
     configure_process(settings)  # as the serving process does: logging costs its share
     migrate_database(settings)
     product_id = add_benchmark_products(url)[0]
@@ -216,7 +221,11 @@ def _measure(
     listing_sql = counter.take()
     intent = client.post(
         "/api/checkout/intent",
-        json={"items": [{"product_id": product_id, "quantity": 1}]},
+        json={
+            "items": [{"product_id": product_id, "quantity": 1}],
+            "shipping_address": SHIP_TO,
+            "shipping_method": SHIPPING_METHOD,
+        },
         headers={"X-CSRF-Token": csrf},
     )
     intent_sql = counter.take()
