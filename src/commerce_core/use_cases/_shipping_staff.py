@@ -4,17 +4,15 @@ audit entry, how its input's errors are gathered, and what a save answers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Generic, TypeVar
 
 import attrs
 
 from commerce_core.domain.accounts import User
-from commerce_core.domain.audit import AuditEntry
-from commerce_core.domain.ids import new_id
-from commerce_core.domain.permissions import Permission, require_permission
-from commerce_core.errors import FieldError, InvalidInput, PermissionDenied
+from commerce_core.domain.permissions import Permission
+from commerce_core.errors import FieldError, InvalidInput
 from commerce_core.ports import UnitOfWork
+from commerce_core.use_cases._staff import acting_staff, audit_staff_action
 from commerce_core.use_cases.queries import PageRequest
 from commerce_core.views import Page
 
@@ -39,33 +37,10 @@ def page_of(items: Sequence[T], paging: PageRequest) -> Page[T]:
 
 def shipping_manager(uow: UnitOfWork, actor_id: str) -> User:
     """The actor, if they may manage shipping (an unknown one may not)."""
-    actor = uow.users.get(actor_id)
-    if actor is None:
-        raise PermissionDenied(f"{Permission.SHIPPING_MANAGE.value} is required")
-    require_permission(actor, Permission.SHIPPING_MANAGE)
-    return actor
+    return acting_staff(uow, actor_id, Permission.SHIPPING_MANAGE)
 
 
-def audit_change(
-    uow: UnitOfWork,
-    now: datetime,
-    actor: User,
-    action: str,
-    target: str,
-    ip: str | None,
-    **details: object,
-) -> None:
-    uow.audit.append(
-        AuditEntry(
-            id=new_id("aud"),
-            at=now,
-            actor=actor.id,
-            action=action,
-            target=target,
-            ip=ip,
-            details=dict(details),
-        )
-    )
+audit_change = audit_staff_action
 
 
 def collect_errors(errors: list[FieldError], build: Callable[[], T]) -> T | None:

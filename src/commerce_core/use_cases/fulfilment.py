@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import attrs
 
-from commerce_core.domain.audit import AuditEntry
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.ids import new_id
 from commerce_core.domain.orders import Order
-from commerce_core.domain.permissions import Permission, require_permission
-from commerce_core.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from commerce_core.domain.permissions import Permission
+from commerce_core.errors import FieldError, InvalidInput, NotFound
 from commerce_core.ports import Clock, EventSink, GatewayRegistry, UnitOfWork
 from commerce_core.use_cases._publishing import publish_committed, publishing
+from commerce_core.use_cases._staff import acting_staff, audit_staff_action
 from commerce_core.use_cases.notifications import queue_shipped_message
 from commerce_core.use_cases.refunds import MAX_REASON, request_owed_refunds
 from commerce_core.views import order_view
@@ -67,14 +67,6 @@ def _locked(uow: UnitOfWork, order_id: str) -> Order:
     return order
 
 
-def _actor(uow: UnitOfWork, actor_id: str, permission: Permission) -> str:
-    actor = uow.users.get(actor_id)
-    if actor is None:
-        raise PermissionDenied(f"{permission.value} is required")
-    require_permission(actor, permission)
-    return actor.id
-
-
 def fulfil_order(
     command: FulfilOrder, *, uow: UnitOfWork, clock: Clock, events: EventSink
 ) -> dict[str, object]:
@@ -88,24 +80,23 @@ def fulfil_order(
         raise InvalidInput(errors=errors)
     now = clock.now()
     with uow:
-        actor = _actor(uow, command.actor_id, Permission.ORDERS_FULFIL)
+        actor = acting_staff(uow, command.actor_id, Permission.ORDERS_FULFIL)
         order = _locked(uow, command.order_id)
         if order.fulfil(carrier, tracking, now):
             uow.orders.save(order)
-            uow.audit.append(
-                AuditEntry(
-                    id=new_id("aud"),
-                    at=now,
-                    actor=actor,
-                    action="order.fulfilled",
-                    target=f"order:{order.id}",
-                    ip=command.ip,
-                    details={"carrier": carrier, "tracking_number": tracking},
-                )
+            audit_staff_action(
+                uow,
+                now,
+                actor,
+                "order.fulfilled",
+                f"order:{order.id}",
+                command.ip,
+                carrier=carrier,
+                tracking_number=tracking,
             )
             queue_shipped_message(uow, order, now)
             uow.announce(
-                DomainEvent.kept("order.fulfilled", now, order_id=order.id, actor_id=actor)
+                DomainEvent.kept("order.fulfilled", now, order_id=order.id, actor_id=actor.id)
             )
         view = order_view(order)
         uow.commit()
@@ -128,9 +119,9 @@ def cancel_paid_order(
         raise InvalidInput.for_field("reason", f"must be at most {MAX_REASON} characters")
     now = clock.now()
     with uow:
-        actor = _actor(uow, command.actor_id, Permission.ORDERS_REFUND)
+        actor = acting_staff(uow, command.actor_id, Permission.ORDERS_REFUND)
         order = _locked(uow, command.order_id)
-        refund, returned = order.cancel_paid(new_id("re"), actor, now)
+        refund, returned = order.cancel_paid(new_id("re"), actor.id, now)
         wanted: dict[str, int] = {}
         for line in returned:
             wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
@@ -141,25 +132,21 @@ def cancel_paid_order(
                 product.put_back(wanted[product_id], now)
                 uow.products.save(product)
         uow.orders.save(order)
-        uow.audit.append(
-            AuditEntry(
-                id=new_id("aud"),
-                at=now,
-                actor=actor,
-                action="order.cancelled_by_staff",
-                target=f"order:{order.id}",
-                ip=command.ip,
-                details={
-                    "reason": command.reason,
-                    "refund_id": None if refund is None else refund.id,
-                    "amount": None if refund is None else refund.amount.amount,
-                    "currency": order.currency,
-                    "units_returned": sum(wanted.values()),
-                },
-            )
+        audit_staff_action(
+            uow,
+            now,
+            actor,
+            "order.cancelled_by_staff",
+            f"order:{order.id}",
+            command.ip,
+            reason=command.reason,
+            refund_id=None if refund is None else refund.id,
+            amount=None if refund is None else refund.amount.amount,
+            currency=order.currency,
+            units_returned=sum(wanted.values()),
         )
         uow.announce(
-            DomainEvent.kept("order.cancelled_by_staff", now, order_id=order.id, actor_id=actor)
+            DomainEvent.kept("order.cancelled_by_staff", now, order_id=order.id, actor_id=actor.id)
         )
         uow.commit()
     publish_committed(uow, events, clock)

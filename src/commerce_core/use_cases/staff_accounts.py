@@ -10,19 +10,16 @@ the shop must never be left without anyone able to manage it.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import attrs
 
 from commerce_core.domain.accounts import Role, User, normalise_email
-from commerce_core.domain.audit import AuditEntry
 from commerce_core.domain.events import DomainEvent
-from commerce_core.domain.ids import new_id
 from commerce_core.domain.lockout import email_key, pair_prefix
-from commerce_core.domain.permissions import Permission, require_permission
-from commerce_core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from commerce_core.domain.permissions import Permission
+from commerce_core.errors import Conflict, InvalidInput, NotFound
 from commerce_core.ports import AttemptStore, Clock, EventSink, PasswordHasher, UnitOfWork
 from commerce_core.use_cases._publishing import publish_committed
+from commerce_core.use_cases._staff import acting_staff, audit_staff_action
 from commerce_core.use_cases.sessions import end_all_sessions
 
 __all__ = [
@@ -64,11 +61,7 @@ class UnlockLogin:
 def _actor(
     uow: UnitOfWork, actor_id: str, permission: Permission = Permission.USERS_MANAGE
 ) -> User:
-    actor = uow.users.get(actor_id)
-    if actor is None:
-        raise PermissionDenied(f"{permission.value} is required")
-    require_permission(actor, permission)
-    return actor
+    return acting_staff(uow, actor_id, permission)
 
 
 def _target(uow: UnitOfWork, actor: User, user_id: str) -> User:
@@ -83,28 +76,6 @@ def _target(uow: UnitOfWork, actor: User, user_id: str) -> User:
 def _keeps_an_admin(uow: UnitOfWork, user: User) -> None:
     if user.role is Role.ADMIN and user.is_active and uow.users.count_active_admins() <= 1:
         raise Conflict("the shop's last active admin cannot be demoted or disabled")
-
-
-def _audit(
-    uow: UnitOfWork,
-    now: datetime,
-    actor: User,
-    action: str,
-    target: str,
-    ip: str | None,
-    **details: object,
-) -> None:
-    uow.audit.append(
-        AuditEntry(
-            id=new_id("aud"),
-            at=now,
-            actor=actor.id,
-            action=action,
-            target=target,
-            ip=ip,
-            details=dict(details),
-        )
-    )
 
 
 def set_user_active(
@@ -130,7 +101,9 @@ def set_user_active(
         uow.users.save(user)
         ended = 0 if command.active else end_all_sessions(uow, user.id, clock)
         action = "user.enabled" if command.active else "user.disabled"
-        _audit(uow, now, actor, action, f"user:{user.id}", command.ip, sessions_ended=ended)
+        audit_staff_action(
+            uow, now, actor, action, f"user:{user.id}", command.ip, sessions_ended=ended
+        )
         uow.announce(DomainEvent.kept(action, now, user_id=user.id, actor_id=actor.id))
         uow.commit()
     publish_committed(uow, events, clock)
@@ -165,7 +138,7 @@ def change_role(
         user.role = role
         uow.users.save(user)
         ended = end_all_sessions(uow, user.id, clock)
-        _audit(
+        audit_staff_action(
             uow,
             now,
             actor,
@@ -215,7 +188,9 @@ def unlock_login(
     with uow:
         target = uow.users.get_by_email(email)
         where = f"user:{target.id}" if target is not None else f"email-hash:{email_key(email)}"
-        _audit(uow, now, actor, "login.unlocked", where, command.ip, pair_counters=cleared)
+        audit_staff_action(
+            uow, now, actor, "login.unlocked", where, command.ip, pair_counters=cleared
+        )
         uow.announce(DomainEvent.kept("login.unlocked", now, actor_id=actor.id))
         uow.commit()
     publish_committed(uow, events, clock)
