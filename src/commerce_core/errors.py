@@ -5,7 +5,10 @@ Every error carries a stable machine ``code`` that drivers (the JSON API, a CLI)
     CommerceError
     ├── InvalidInput                      code "validation_error" (field errors in .errors)
     │   ├── InvalidMoney
-    │   └── CurrencyMismatch
+    │   ├── CurrencyMismatch
+    │   └── InvalidImage                  "invalid_image" (not an image, or cut short)
+    │       ├── UnsupportedImageFormat    "unsupported_image_format"
+    │       └── ImageTooLarge             "image_too_large" (too many pixels)
     ├── NotFound                          "not_found"
     ├── Conflict                          "conflict"
     │   ├── OutOfStock                    "out_of_stock"
@@ -38,7 +41,7 @@ a decline is a business result that is stored and replayed like any other.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import attrs
 
@@ -57,6 +60,8 @@ __all__ = [
     "IdempotencyKeyReused",
     "IdempotencyRequestInProgress",
     "IllegalTransition",
+    "ImageTooLarge",
+    "InvalidImage",
     "InvalidInput",
     "InvalidMoney",
     "InvalidWebhook",
@@ -72,6 +77,7 @@ __all__ = [
     "RefreshRejected",
     "RefundExceedsCaptured",
     "RetryLater",
+    "UnsupportedImageFormat",
 ]
 
 
@@ -101,7 +107,7 @@ class InvalidInput(CommerceError):
         self.errors: tuple[FieldError, ...] = tuple(errors)
 
     @classmethod
-    def for_field(cls, field: str, message: str) -> InvalidInput:
+    def for_field(cls, field: str, message: str) -> Self:
         return cls(f"{field}: {message}", [FieldError(field, message)])
 
 
@@ -111,6 +117,25 @@ class InvalidMoney(InvalidInput):
 
 class CurrencyMismatch(InvalidInput):
     title = "Currencies do not match"
+
+
+class InvalidImage(InvalidInput):
+    """An upload that is not a whole image (garbage, cut short, undecodable)."""
+
+    code = "invalid_image"
+    title = "Invalid image"
+
+
+class UnsupportedImageFormat(InvalidImage):
+    code = "unsupported_image_format"
+    title = "Unsupported image format"
+
+
+class ImageTooLarge(InvalidImage):
+    """More pixels than the shop decodes (a decompression bomb, or just far too big)."""
+
+    code = "image_too_large"
+    title = "Image too large"
 
 
 class NotFound(CommerceError):

@@ -20,12 +20,16 @@ from types import TracebackType
 from typing import Protocol, Self, TypedDict
 
 from commerce_core.domain.accounts import Session, User
+from commerce_core.domain.attributes import AttributeDefinition, AttributeValue
 from commerce_core.domain.audit import AuditEntry
 from commerce_core.domain.catalog import Product
+from commerce_core.domain.catalog_search import CatalogFacets, CatalogQuery
+from commerce_core.domain.categories import Category
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.filters import OrderFilter, UserFilter
 from commerce_core.domain.hold_limits import HeldStock
 from commerce_core.domain.idempotency import IdempotencyRecord
+from commerce_core.domain.images import CleanImage, ImageFormat
 from commerce_core.domain.limits import RateDecision, RateLimit
 from commerce_core.domain.lockout import AttemptState
 from commerce_core.domain.money import Money
@@ -43,7 +47,9 @@ __all__ = [
     "AccountPorts",
     "AddressBook",
     "AttemptStore",
+    "AttributeRepository",
     "AuditLog",
+    "CategoryRepository",
     "Clock",
     "EventBuffer",
     "EventOutbox",
@@ -51,6 +57,8 @@ __all__ = [
     "GatewayEventParser",
     "GatewayRegistry",
     "IdempotencyRepository",
+    "ImageDecoder",
+    "ImageStore",
     "MessageOutbox",
     "Notifier",
     "OrderRepository",
@@ -220,8 +228,49 @@ class ProductRepository(Protocol):
 
     def save(self, product: Product) -> None: ...
 
-    def search(self, query: str | None, offset: int, limit: int) -> tuple[list[Product], int]:
-        """Products whose name or description contains ``query``, by name; and the total."""
+    def list_for_staff(self, offset: int, limit: int) -> tuple[list[Product], int]:
+        """Every product, archived ones too, by name then id; and how many there are."""
+        ...
+
+    def search(self, where: CatalogQuery, offset: int, limit: int) -> tuple[list[Product], int]:
+        """The products matching ``where`` (``CatalogQuery.matches``), in its order
+        (``CatalogQuery.sort_key``); and how many match."""
+        ...
+
+    def facets(self, where: CatalogQuery) -> CatalogFacets:
+        """How many products matching ``where`` fall in each price range, category and value
+        of a filterable attribute."""
+        ...
+
+
+class ImageDecoder(Protocol):
+    """Reads an uploaded image in full and writes it again, keeping only the pixels.
+
+    ``clean`` decodes every byte of ``data`` (a truncated or corrupt image fails here, not in
+    a shopper's browser) and encodes the pixels anew in the same format, so no metadata (EXIF,
+    GPS position, comments, embedded profiles or thumbnails) survives. It raises
+    ``UnsupportedImageFormat`` for an image in a format the shop does not take, or not the
+    one ``expected``; ``ImageTooLarge`` for more than ``MAX_IMAGE_PIXELS`` (checked from the
+    header, before decoding: a decompression bomb is never inflated); ``InvalidImage`` for
+    anything else that is not one whole image."""
+
+    def clean(self, data: bytes, expected: ImageFormat) -> CleanImage: ...
+
+
+class ImageStore(Protocol):
+    """Where product images are kept (a directory, an object store), by content hash.
+
+    ``put`` stores ``data`` under ``image_key(data, image_format)`` and returns that key;
+    storing the same bytes again stores nothing new. A stored key never changes content, so
+    its URL may be cached forever. ``get`` answers ``None`` for any name that is not a stored
+    key (a path, another pattern) - never a file outside the store."""
+
+    def put(self, data: bytes, image_format: ImageFormat) -> str: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def url(self, key: str) -> str:
+        """Where browsers fetch the image stored under ``key`` (``/media/<key>``, a CDN URL)."""
         ...
 
 
@@ -533,6 +582,70 @@ class TaxRateRepository(Protocol):
     def delete(self, country: str, region: str) -> bool: ...
 
 
+class CategoryRepository(Protocol):
+    """The category tree (a few hundred rows at most, read whole) and which products are in
+    which categories."""
+
+    def all(self) -> list[Category]:
+        """Every category, ordered by position, name and id (``Category.sort_key``)."""
+        ...
+
+    def get_by_slug(self, slug: str) -> Category | None: ...
+
+    def save(self, category: Category) -> None:
+        """Add the category, or replace the one with its id. A slug another category has, or a
+        parent that does not exist, is a ``Conflict``."""
+        ...
+
+    def delete(self, category_id: str) -> bool:
+        """Remove the category and its products' memberships of it; whether it existed.
+        ``Conflict`` while it has sub-categories."""
+        ...
+
+    def set_product_categories(self, product_id: str, category_ids: Iterable[str]) -> None:
+        """Make these the product's categories (replacing its others). An unknown category or
+        product is a ``Conflict``."""
+        ...
+
+    def categories_of(self, product_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Product id -> the ids of its categories (sorted); products in none are absent."""
+        ...
+
+    def product_ids_in(self, category_ids: Iterable[str]) -> set[str]:
+        """The products in any of these categories (exactly these: expand a filter with
+        ``descendant_ids`` first)."""
+        ...
+
+
+class AttributeRepository(Protocol):
+    """The attributes staff define and the values products have."""
+
+    def definitions(self) -> list[AttributeDefinition]:
+        """Every definition, by code."""
+        ...
+
+    def save_definition(self, definition: AttributeDefinition) -> None:
+        """Add the definition, or replace the one with its code."""
+        ...
+
+    def delete_definition(self, code: str) -> bool:
+        """Remove the definition and every product's value of it; whether it existed."""
+        ...
+
+    def values_of(self, product_ids: Iterable[str]) -> dict[str, dict[str, AttributeValue]]:
+        """Product id -> its values by attribute code; products without values are absent."""
+        ...
+
+    def set_values(self, product_id: str, values: Mapping[str, AttributeValue]) -> None:
+        """Make these the product's values (by code, replacing its others). A value of an
+        unknown attribute, or for an unknown product, is a ``Conflict``."""
+        ...
+
+    def value_counts(self, code: str) -> dict[str, int]:
+        """How many products have each value (``AttributeValue.text``) of attribute ``code``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     # Read-only properties, so an implementation may hand out its own repository types.
     @property
@@ -565,6 +678,10 @@ class UnitOfWork(Protocol):
     def tax_rates(self) -> TaxRateRepository: ...
     @property
     def addresses(self) -> AddressBook: ...
+    @property
+    def categories(self) -> CategoryRepository: ...
+    @property
+    def attributes(self) -> AttributeRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -6,7 +6,7 @@ Idempotent replays store and return exactly these, so a replay is byte-for-byte 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -15,13 +15,16 @@ import attrs
 from commerce_core.domain.accounts import User
 from commerce_core.domain.audit import AuditEntry
 from commerce_core.domain.catalog import Product
+from commerce_core.domain.catalog_search import CatalogFacets
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.orders import Order, OrderStatus, Refund
+from commerce_core.domain.product_details import ProductDetails
 
 __all__ = [
     "Page",
     "alert_view",
     "audit_entry_view",
+    "facets_view",
     "order_view",
     "product_view",
     "refund_view",
@@ -38,7 +41,27 @@ def timestamp(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
-def product_view(product: Product) -> dict[str, Any]:
+def facets_view(facets: CatalogFacets, category_names: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "categories": [
+            {"slug": f.value, "name": category_names.get(f.value, f.value), "count": f.count}
+            for f in facets.categories
+        ],
+        "attributes": {
+            code: [{"value": f.value, "count": f.count} for f in counts]
+            for code, counts in sorted(facets.attributes.items())
+        },
+        "price_ranges": [
+            {"currency": r.currency, "min": r.min, "max": r.max, "count": r.count}
+            for r in facets.price_ranges
+        ],
+    }
+
+
+def product_view(product: Product, details: ProductDetails | None = None) -> dict[str, Any]:
+    """The public shape of a product; with ``details``, also its ``categories`` and
+    ``attributes`` (``ProductDetails.to_primitive``)."""
+    extra = {} if details is None else details.to_primitive()
     return {
         "id": product.id,
         "slug": product.slug,
@@ -48,6 +71,7 @@ def product_view(product: Product) -> dict[str, Any]:
         "image_url": product.image_url,
         "stock": product.stock,
         "in_stock": product.in_stock,
+        **extra,
     }
 
 

@@ -26,7 +26,7 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def validate_slug(slug: str) -> None:
-    if not (1 <= len(slug) <= 100) or not _SLUG.match(slug):
+    if not (1 <= len(slug) <= 100) or not _SLUG.fullmatch(slug):
         raise InvalidInput.for_field("slug", "must be lowercase letters, digits and single dashes")
 
 
@@ -45,6 +45,9 @@ class Product:
     updated_at: datetime
     # Grams, for weight-based shipping; None: not weighed (ships as weighing nothing).
     weight_grams: int | None = None
+    # Archived: no longer listed, shown or sold, but kept (orders refer to it); staff may
+    # bring it back. A product is never deleted.
+    archived: bool = False
 
     def __attrs_post_init__(self) -> None:
         errors: list[FieldError] = []
@@ -75,6 +78,15 @@ class Product:
                 f"only {self.stock} of {self.slug!r} left, {quantity} asked", [self.id]
             )
         self.stock -= quantity
+        self.updated_at = now
+
+    def set_stock(self, level: int, now: datetime) -> None:
+        """Staff counted the shelf: sellable stock is now ``level`` (0 to ``MAX_STOCK``)."""
+        if type(level) is not int or not (0 <= level <= MAX_STOCK):
+            raise InvalidInput.for_field(
+                "stock", f"must be a whole number of units, 0 to {MAX_STOCK}"
+            )
+        self.stock = level
         self.updated_at = now
 
     def put_back(self, quantity: int, now: datetime) -> None:

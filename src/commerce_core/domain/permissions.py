@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     USERS_MANAGE = "users:manage"
     LOGINS_UNLOCK = "logins:unlock"
     ALERTS_READ = "alerts:read"
+    CATALOG_WRITE = "catalog:write"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -17,8 +17,17 @@ from typing import Self
 import attrs
 
 from commerce_core.domain.accounts import Role, Session, User
+from commerce_core.domain.attributes import AttributeDefinition, AttributeValue
 from commerce_core.domain.audit import GENESIS_HASH, AuditEntry
 from commerce_core.domain.catalog import Product
+from commerce_core.domain.catalog_search import (
+    CatalogFacets,
+    CatalogQuery,
+    attribute_facets,
+    count_price_ranges,
+    facet_counts,
+)
+from commerce_core.domain.categories import Category
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.filters import OrderFilter, UserFilter
 from commerce_core.domain.hold_limits import HeldStock
@@ -33,6 +42,7 @@ from commerce_core.domain.shipping import ShippingMethod, ShippingZone
 from commerce_core.domain.tax import TaxRate
 from commerce_core.errors import Conflict, EmailAlreadyRegistered
 from commerce_core.ports import EventBuffer
+from commerce_core.testing.catalog_store import InMemoryAttributes, InMemoryCategories
 from commerce_core.testing.notification_store import (
     InMemoryMessageOutbox,
     InMemoryPasswordResets,
@@ -60,6 +70,12 @@ class _Data:
     shipping_methods: dict[str, ShippingMethod] = attrs.Factory(dict)
     tax_rates: dict[tuple[str, str], TaxRate] = attrs.Factory(dict)
     saved_addresses: dict[str, SavedAddress] = attrs.Factory(dict)
+    categories: dict[str, Category] = attrs.Factory(dict)
+    # Product id -> the ids of its categories (none: absent).
+    product_categories: dict[str, frozenset[str]] = attrs.Factory(dict)
+    attribute_definitions: dict[str, AttributeDefinition] = attrs.Factory(dict)
+    # Product id -> attribute code -> its value (none: absent).
+    attribute_values: dict[str, dict[str, AttributeValue]] = attrs.Factory(dict)
 
 
 class InMemoryStore:
@@ -99,19 +115,50 @@ class _Products(_Repo):
     def save(self, product: Product) -> None:
         if product.stock < 0:  # the database's CHECK constraint, emulated
             raise Conflict("stock cannot be negative")
+        if any(p.slug == product.slug and p.id != product.id for p in self._data.products.values()):
+            raise Conflict(f"slug {product.slug!r} is taken")  # the slug's unique index
         self._data.products[product.id] = copy.deepcopy(product)
 
-    def search(self, query: str | None, offset: int, limit: int) -> tuple[list[Product], int]:
-        needle = (query or "").lower()
-        found = sorted(
-            (
-                p
-                for p in self._data.products.values()
-                if needle in p.name.lower() or needle in p.description.lower()
-            ),
-            key=lambda p: (p.name, p.id),
-        )
+    def list_for_staff(self, offset: int, limit: int) -> tuple[list[Product], int]:
+        everything = sorted(self._data.products.values(), key=lambda p: (p.name, p.id))
+        return copy.deepcopy(everything[offset : offset + limit]), len(everything)
+
+    def search(self, where: CatalogQuery, offset: int, limit: int) -> tuple[list[Product], int]:
+        found = sorted(self._matching(where), key=where.sort_key)
         return copy.deepcopy(found[offset : offset + limit]), len(found)
+
+    def facets(self, where: CatalogQuery) -> CatalogFacets:
+        prices: dict[tuple[str, int], int] = {}
+        categories: dict[str, int] = {}
+        values: dict[tuple[str, str], int] = {}
+        filterable = {code for code, d in self._data.attribute_definitions.items() if d.filterable}
+        for product in self._matching(where):
+            key = (product.price.currency, product.price.amount)
+            prices[key] = prices.get(key, 0) + 1
+            for category in self._data.product_categories.get(product.id, ()):
+                categories[category] = categories.get(category, 0) + 1
+            for code, value in self._data.attribute_values.get(product.id, {}).items():
+                if code in filterable:
+                    values[(code, value.text)] = values.get((code, value.text), 0) + 1
+        return CatalogFacets(
+            categories=facet_counts(categories.items()),
+            attributes=attribute_facets((c, v, n) for (c, v), n in values.items()),
+            price_ranges=count_price_ranges((c, a, n) for (c, a), n in prices.items()),
+        )
+
+    def _matching(self, where: CatalogQuery) -> list[Product]:
+        return [
+            p
+            for p in self._data.products.values()
+            if where.matches(
+                p,
+                self._data.product_categories.get(p.id, frozenset()),
+                {
+                    code: value.text
+                    for code, value in self._data.attribute_values.get(p.id, {}).items()
+                },
+            )
+        ]
 
 
 class _Orders(_Repo):
@@ -466,6 +513,8 @@ class InMemoryUnitOfWork:
     shipping: _Shipping
     tax_rates: _TaxRates
     addresses: _AddressBook
+    categories: InMemoryCategories
+    attributes: InMemoryAttributes
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
@@ -499,6 +548,12 @@ class InMemoryUnitOfWork:
         self.shipping = _Shipping(working)
         self.tax_rates = _TaxRates(working)
         self.addresses = _AddressBook(working)
+        self.categories = InMemoryCategories(
+            working.categories, working.product_categories, working.products
+        )
+        self.attributes = InMemoryAttributes(
+            working.attribute_definitions, working.attribute_values, working.products
+        )
 
     def __exit__(
         self,

@@ -277,6 +277,11 @@ def _place_order(
             raise InvalidInput(
                 errors=[FieldError("items", f"unknown product {pid}") for pid in unknown]
             )
+        archived = sorted(pid for pid in wanted if products[pid].archived)
+        if archived:
+            raise InvalidInput(
+                errors=[FieldError("items", f"product {pid} is no longer sold") for pid in archived]
+            )
         lines = [
             OrderLine(
                 product_id=pid,

@@ -72,7 +72,12 @@ def shipping_options(
     with uow:
         zones, methods = uow.shipping.zones(), uow.shipping.methods()
         found = {pid: uow.products.get(pid) for pid in sorted(wanted)}
-    products = {pid: product for pid, product in found.items() if product is not None}
+    # An archived product is no longer sold: it cannot be quoted either.
+    products = {
+        pid: product
+        for pid, product in found.items()
+        if product is not None and not product.archived
+    }
     unknown = sorted(set(found) - set(products))
     if unknown:
         raise InvalidInput(

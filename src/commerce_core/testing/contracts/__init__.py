@@ -24,11 +24,13 @@ collects the inherited ``test_*`` methods::
 - ``EventSinkContract``: fixture ``sink``; hook ``recorded(sink)``.
 - ``RateLimiterContract``: fixture ``limiter``; hook ``elapse(limiter, delta)``.
 - ``AttemptStoreContract``: fixture ``attempts``, an ``AttemptStore``.
+- ``ImageStoreContract``: fixture ``store``, an empty ``ImageStore``.
 """
 
 from commerce_core.testing.contracts.attempt_store import AttemptStoreContract
 from commerce_core.testing.contracts.event_parser import EventSpec, GatewayEventParserContract
 from commerce_core.testing.contracts.event_sink import EventSinkContract
+from commerce_core.testing.contracts.image_store import ImageStoreContract
 from commerce_core.testing.contracts.password_hasher import PasswordHasherContract
 from commerce_core.testing.contracts.payment_gateway import (
     BuyerStep,
@@ -44,6 +46,7 @@ __all__ = [
     "EventSinkContract",
     "EventSpec",
     "GatewayEventParserContract",
+    "ImageStoreContract",
     "PasswordHasherContract",
     "PaymentGatewayContract",
     "PaymentScenario",

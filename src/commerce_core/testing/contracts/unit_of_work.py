@@ -10,6 +10,7 @@ import attrs
 from commerce_core.domain.accounts import Role, Session, User
 from commerce_core.domain.addresses import Address
 from commerce_core.domain.audit import AuditEntry, verify_chain
+from commerce_core.domain.catalog_search import CatalogQuery, CatalogSort
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.hold_limits import HeldStock
 from commerce_core.domain.idempotency import IdempotencyRecord, IdempotencyState
@@ -24,6 +25,7 @@ from commerce_core.errors import CommerceError, Conflict, EmailAlreadyRegistered
 from commerce_core.ports import UnitOfWork
 from commerce_core.testing.contracts._support import T0
 from commerce_core.testing.contracts._support import raises as _raises
+from commerce_core.testing.contracts.catalog_details import AttributeContract, CategoryContract
 from commerce_core.testing.contracts.message_outbox import AccountMailContract
 from commerce_core.testing.contracts.shipping import AddressBookContract, ShippingContract
 from commerce_core.testing.contracts.staff_queries import StaffQueriesContract
@@ -54,12 +56,18 @@ def _user(email: str = "ada@example.com") -> User:
 
 
 class UnitOfWorkContract(
-    StaffQueriesContract, AccountMailContract, ShippingContract, AddressBookContract
+    StaffQueriesContract,
+    AccountMailContract,
+    ShippingContract,
+    AddressBookContract,
+    CategoryContract,
+    AttributeContract,
 ):
     """Every ``UnitOfWork`` (and the repositories it hands out) behaves like this - and answers
     the staff's searches alike (``StaffQueriesContract``), keeps messages, reset tokens and
     sign-in addresses alike (``AccountMailContract``), shipping zones, methods and tax rates
-    (``ShippingContract``) and shoppers' saved addresses (``AddressBookContract``)."""
+    (``ShippingContract``), shoppers' saved addresses (``AddressBookContract``), the category
+    tree (``CategoryContract``) and product attributes (``AttributeContract``)."""
 
     def test_committed_work_is_kept(self, new_uow: NewUow) -> None:
         product = make_product(now=T0)
@@ -106,12 +114,12 @@ class UnitOfWorkContract(
                 )
             uow.commit()
         with new_uow() as uow:
-            found, total = uow.products.search("mug", 0, 2)
+            found, total = uow.products.search(CatalogQuery(text="mug"), 0, 2)
             assert total == 3
             assert [p.name for p in found] == ["Blue Mug", "Mug Tree"]
-            rest, _ = uow.products.search("MUG", 2, 2)
+            rest, _ = uow.products.search(CatalogQuery(text="MUG"), 2, 2)
             assert [p.name for p in rest] == ["Red Mug"]
-            _, everything = uow.products.search(None, 0, 100)
+            _, everything = uow.products.search(CatalogQuery(), 0, 100)
             assert everything == 4
             assert uow.products.get_by_slug("green-cap") is not None
             assert uow.products.get_by_slug("nope") is None
@@ -235,6 +243,98 @@ class UnitOfWorkContract(
             uow.commit()
         with new_uow() as uow:
             assert uow.products.get(product.id) == product
+
+    def test_archived_products_are_kept_and_listed_for_staff(self, new_uow: NewUow) -> None:
+        kept = attrs.evolve(make_product(name="Bowl", now=T0), archived=True)
+        shown = make_product(name="Apron", now=T0)
+        with new_uow() as uow:
+            uow.products.add(kept)
+            uow.products.add(shown)
+            uow.commit()
+        with new_uow() as uow:
+            assert uow.products.get(kept.id) == kept
+            locked = uow.products.lock([shown.id])[shown.id]
+            locked.archived = True
+            uow.products.save(locked)
+            uow.commit()
+        with new_uow() as uow:
+            everything, total = uow.products.list_for_staff(0, 10)
+            assert total == 2
+            assert [(p.name, p.archived) for p in everything] == [("Apron", True), ("Bowl", True)]
+            assert uow.products.list_for_staff(1, 10)[0] == [kept]
+
+    def test_a_slug_is_unique_also_when_it_is_changed(self, new_uow: NewUow) -> None:
+        first, second = make_product(slug="first", now=T0), make_product(slug="second", now=T0)
+        with new_uow() as uow:
+            uow.products.add(first)
+            uow.products.add(second)
+            uow.commit()
+        with new_uow() as uow:
+            renamed = attrs.evolve(uow.products.lock([second.id])[second.id], slug="first")
+            _raises(Conflict, lambda: uow.products.save(renamed))
+        with new_uow() as uow:
+            assert uow.products.get(second.id) == second
+
+    def test_the_catalogue_is_filtered_sorted_and_counted_alike(self, new_uow: NewUow) -> None:
+        rows = [
+            ("espresso-cup", "Espresso cup", 900, 0, 1),
+            ("tea-mug", "Tea mug", 1800, 5, 2),
+            ("big-mug", "Big mug", 2400, 2, 3),
+            ("carafe", "Glass carafe", 4500, 1, 4),
+            ("lamp", "Desk lamp", 30000, 3, 5),
+        ]
+        with new_uow() as uow:
+            for slug, name, price, stock, day in rows:
+                uow.products.add(
+                    attrs.evolve(
+                        make_product(slug=slug, name=name, price=Money(price, "USD"), stock=stock),
+                        created_at=T0 + timedelta(days=day),
+                        description=f"A {name.lower()}, made to last.",
+                    )
+                )
+            uow.commit()
+
+        def slugs(where: CatalogQuery) -> list[str]:
+            with new_uow() as uow:
+                found, total = uow.products.search(where, 0, 100)
+            assert total == len(found)
+            return [p.slug for p in found]
+
+        assert slugs(CatalogQuery(text="MUG")) == ["big-mug", "tea-mug"]
+        assert slugs(CatalogQuery(text="made to")) == [
+            "big-mug",
+            "lamp",
+            "espresso-cup",
+            "carafe",
+            "tea-mug",
+        ]
+        assert slugs(CatalogQuery(min_price=1800, max_price=4500)) == [
+            "big-mug",
+            "carafe",
+            "tea-mug",
+        ]
+        assert slugs(CatalogQuery(in_stock=False)) == ["espresso-cup"]
+        assert slugs(CatalogQuery(sort=CatalogSort.PRICE)) == [
+            "espresso-cup",
+            "tea-mug",
+            "big-mug",
+            "carafe",
+            "lamp",
+        ]
+        assert slugs(CatalogQuery(sort=CatalogSort.PRICE_DESC))[0] == "lamp"
+        assert slugs(CatalogQuery(sort=CatalogSort.NEWEST))[:2] == ["lamp", "carafe"]
+        with new_uow() as uow:
+            ranges = uow.products.facets(CatalogQuery(in_stock=True)).price_ranges
+        by_low = {(r.min, r.max): r.count for r in ranges}
+        assert by_low == {
+            (0, 1000): 0,
+            (1000, 2500): 2,
+            (2500, 5000): 1,
+            (5000, 10000): 0,
+            (10000, 25000): 0,
+            (25000, None): 1,
+        }
+        assert {r.currency for r in ranges} == {"USD"}
 
     def test_one_intent_belongs_to_one_order(self, new_uow: NewUow) -> None:
         first, second = _order(), _order()
