@@ -5,13 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.conflicts import violates
-from adapters.sql.tables import products
-from commerce_core import Conflict, Money, NotFound, Product
+from adapters.sql.tables import (
+    attribute_definitions,
+    product_attribute_values,
+    product_categories,
+    products,
+)
+from commerce_core import (
+    CatalogFacets,
+    CatalogQuery,
+    CatalogSort,
+    Conflict,
+    Money,
+    NotFound,
+    Product,
+    attribute_facets,
+    count_price_ranges,
+    facet_counts,
+)
 
 __all__ = ["SqlProductRepository"]
 
@@ -25,6 +41,59 @@ _LOCK = (
     .order_by(products.c.id)
     .with_for_update()
 )
+_ORDER: dict[CatalogSort, tuple[Any, ...]] = {
+    CatalogSort.NAME: (products.c.name, products.c.id),
+    CatalogSort.PRICE: (products.c.price_amount, products.c.name, products.c.id),
+    CatalogSort.PRICE_DESC: (products.c.price_amount.desc(), products.c.name, products.c.id),
+    CatalogSort.NEWEST: (products.c.created_at.desc(), products.c.id),
+}
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matching(where: CatalogQuery) -> ColumnElement[bool]:
+    """``CatalogQuery.matches`` as a WHERE clause."""
+    conditions: list[ColumnElement[bool]] = [products.c.archived.is_(False)]
+    if where.text is not None:
+        pattern = _like(where.text)
+        conditions.append(
+            or_(
+                products.c.name.ilike(pattern, escape="\\"),
+                products.c.description.ilike(pattern, escape="\\"),
+            )
+        )
+    if where.min_price is not None:
+        conditions.append(products.c.price_amount >= where.min_price)
+    if where.max_price is not None:
+        conditions.append(products.c.price_amount <= where.max_price)
+    if where.in_stock is True:
+        conditions.append(products.c.stock > 0)
+    elif where.in_stock is False:
+        conditions.append(products.c.stock == 0)
+    if where.category_ids is not None:
+        conditions.append(
+            products.c.id.in_(
+                select(product_categories.c.product_id).where(
+                    product_categories.c.category_id.in_(sorted(where.category_ids))
+                )
+            )
+        )
+    for code, accepted in sorted(where.attributes.items()):
+        values = product_attribute_values
+        conditions.append(
+            products.c.id.in_(
+                select(values.c.product_id).where(
+                    values.c.code == code, values.c.value_text.in_(sorted(accepted))
+                )
+            )
+        )
+    return and_(*conditions)
+
+
 # The SET clause comes from the parameters: only the columns that changed.
 _UPDATE = products.update().where(products.c.id == bindparam("product_id"))
 
@@ -42,6 +111,7 @@ def _values(product: Product) -> dict[str, Any]:
         "created_at": product.created_at,
         "updated_at": product.updated_at,
         "weight_grams": product.weight_grams,
+        "archived": product.archived,
     }
 
 
@@ -57,6 +127,7 @@ def _product(row: RowMapping) -> Product:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         weight_grams=row["weight_grams"],
+        archived=row["archived"],
     )
 
 
@@ -119,23 +190,50 @@ class SqlProductRepository:
             raise NotFound(f"no product {product.id} to save")
         self._known[product.id] = values
 
-    def search(self, query: str | None, offset: int, limit: int) -> tuple[list[Product], int]:
-        """Case-insensitive substring match on name or description (``%`` and ``_`` in the
-        query are literal), ordered by name then id; and the total number of matches."""
-        condition = (
-            or_(
-                products.c.name.icontains(query, autoescape=True),
-                products.c.description.icontains(query, autoescape=True),
-            )
-            if query
-            else None
-        )
-        page = select(products).order_by(products.c.name, products.c.id)
-        count = select(func.count()).select_from(products)
-        if condition is not None:
-            page = page.where(condition)
-            count = count.where(condition)
+    def list_for_staff(self, offset: int, limit: int) -> tuple[list[Product], int]:
+        """Every product, archived ones too, by name then id; and how many there are."""
+        page = select(products).order_by(products.c.name, products.c.id).offset(offset).limit(limit)
+        items = [_product(row) for row in self._connection.execute(page).mappings()]
+        total = self._connection.execute(select(func.count()).select_from(products)).scalar_one()
+        return items, total
+
+    def search(self, where: CatalogQuery, offset: int, limit: int) -> tuple[list[Product], int]:
+        """The page of products matching ``where``, in its order, and how many match. Text is
+        a case-insensitive substring (``%`` and ``_`` literal): ``ILIKE``, which PostgreSQL
+        serves from the name and description trigram indexes."""
+        condition = _matching(where)
+        page = select(products).where(condition).order_by(*_ORDER[where.sort])
         rows = self._connection.execute(page.offset(offset).limit(limit)).mappings()
         items = [_product(row) for row in rows]
-        total = self._connection.execute(count).scalar_one()
+        total = self._connection.execute(
+            select(func.count()).select_from(products).where(condition)
+        ).scalar_one()
         return items, total
+
+    def facets(self, where: CatalogQuery) -> CatalogFacets:
+        """Counts of the products matching ``where``: per price range (per category and per
+        attribute value where the catalogue has them)."""
+        condition = _matching(where)
+        prices = self._connection.execute(
+            select(products.c.currency, products.c.price_amount, func.count())
+            .where(condition)
+            .group_by(products.c.currency, products.c.price_amount)
+        ).all()
+        matches = select(products.c.id).where(condition)
+        in_categories = self._connection.execute(
+            select(product_categories.c.category_id, func.count())
+            .where(product_categories.c.product_id.in_(matches))
+            .group_by(product_categories.c.category_id)
+        ).all()
+        values = product_attribute_values
+        by_value = self._connection.execute(
+            select(values.c.code, values.c.value_text, func.count())
+            .join(attribute_definitions, attribute_definitions.c.code == values.c.code)
+            .where(attribute_definitions.c.filterable.is_(True), values.c.product_id.in_(matches))
+            .group_by(values.c.code, values.c.value_text)
+        ).all()
+        return CatalogFacets(
+            categories=facet_counts((category, count) for category, count in in_categories),
+            attributes=attribute_facets((code, value, count) for code, value, count in by_value),
+            price_ranges=count_price_ranges((c, a, n) for c, a, n in prices),
+        )

@@ -37,7 +37,9 @@ from adapters.sql.metadata import metadata
 from commerce_core import MessageStatus, OrderStatus, RefundStatus, StockState
 
 __all__ = [
+    "attribute_definitions",
     "audit_log",
+    "categories",
     "event_outbox",
     "idempotency_records",
     "job_leases",
@@ -47,6 +49,8 @@ __all__ = [
     "outgoing_messages",
     "password_reset_tokens",
     "processed_events",
+    "product_attribute_values",
+    "product_categories",
     "products",
     "refresh_tokens",
     "refunds",
@@ -88,8 +92,25 @@ products = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("weight_grams", Integer, nullable=True),
+    # Archived products are kept (orders refer to them) but neither listed nor sold.
+    Column("archived", Boolean, nullable=False, server_default=false()),
     CheckConstraint("stock >= 0", name="stock_not_negative"),
     CheckConstraint("price_amount > 0", name="price_positive"),
+    # The catalogue search: GIN trigram indexes serve ILIKE '%...%' on PostgreSQL (plain
+    # indexes on SQLite, which scans), and price order and ranges.
+    Index(
+        "ix_products_name_trgm",
+        "name",
+        postgresql_using="gin",
+        postgresql_ops={"name": "gin_trgm_ops"},
+    ),
+    Index(
+        "ix_products_description_trgm",
+        "description",
+        postgresql_using="gin",
+        postgresql_ops={"description": "gin_trgm_ops"},
+    ),
+    Index("ix_products_price_amount", "price_amount"),
 )
 
 orders = Table(
@@ -441,4 +462,67 @@ sign_in_addresses = Table(
     Column("address_digest", String(64), nullable=False),
     Column("first_seen_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("user_id", "address_digest"),
+)
+
+# The category tree (``commerce_core.domain.categories``): a parent's row cannot go while a
+# child names it; a slug is one category's.
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("parent_id", String(ID), ForeignKey("categories.id"), nullable=True, index=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+)
+
+# Which products are in which categories. The search asks "the products in these categories":
+# the (category_id, product_id) index answers it without touching the table.
+product_categories = Table(
+    "product_categories",
+    metadata,
+    Column("product_id", String(ID), ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "category_id",
+        String(ID),
+        ForeignKey("categories.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    PrimaryKeyConstraint("product_id", "category_id"),
+    Index("ix_product_categories_category_id_product_id", "category_id", "product_id"),
+)
+
+# The attributes staff define; a choice attribute's choices are a JSON array of strings.
+attribute_definitions = Table(
+    "attribute_definitions",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("choices", _JSON, nullable=False),
+    Column("unit", String(20), nullable=True),
+    Column("filterable", Boolean, nullable=False),
+    CheckConstraint(_one_of("kind", ["text", "number", "choice"]), name="kind_known"),
+)
+
+# Each product's value of each attribute: the text as shown, and for a number the value times
+# 10**4 as an integer (exact comparisons and ranges). The search asks "the products with this
+# value of this attribute" (code, value_text) and "in this range" (code, value_scaled).
+product_attribute_values = Table(
+    "product_attribute_values",
+    metadata,
+    Column("product_id", String(ID), ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "code",
+        String(40),
+        ForeignKey("attribute_definitions.code", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("value_text", String(200), nullable=False),
+    Column("value_scaled", BigInteger, nullable=True),
+    PrimaryKeyConstraint("product_id", "code"),
+    Index("ix_product_attribute_values_code_value_text", "code", "value_text", "product_id"),
+    Index("ix_product_attribute_values_code_value_scaled", "code", "value_scaled"),
 )

@@ -35,7 +35,9 @@ from adapters.sql.accounts import (
     SqlUserRepository,
 )
 from adapters.sql.addresses import SqlAddressBook
+from adapters.sql.attributes import SqlAttributeRepository
 from adapters.sql.audit import SqlAuditLog
+from adapters.sql.categories import SqlCategoryRepository
 from adapters.sql.events import SqlProcessedEventRepository
 from adapters.sql.idempotency import SqlIdempotencyRepository
 from adapters.sql.notifications import (
@@ -49,7 +51,9 @@ from adapters.sql.products import SqlProductRepository
 from adapters.sql.shipping import SqlShippingRepository, SqlTaxRateRepository
 from commerce_core import (
     AddressBook,
+    AttributeRepository,
     AuditLog,
+    CategoryRepository,
     DomainEvent,
     EventBuffer,
     EventOutbox,
@@ -101,6 +105,8 @@ class SqlUnitOfWork:
     shipping: ShippingRepository
     tax_rates: TaxRateRepository
     addresses: AddressBook
+    categories: CategoryRepository
+    attributes: AttributeRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -143,6 +149,8 @@ class SqlUnitOfWork:
         self.shipping = SqlShippingRepository(connection)
         self.tax_rates = SqlTaxRateRepository(connection)
         self.addresses = SqlAddressBook(connection)
+        self.categories = SqlCategoryRepository(connection)
+        self.attributes = SqlAttributeRepository(connection)
         return self
 
     def __exit__(
