@@ -19,6 +19,7 @@ from webapp.bootstrap import Container, build_container
 from webapp.catalog_cache import CATALOG_CACHE_KEY, CatalogCache
 from webapp.config import Settings
 from webapp.csrf import CSRF_HEADER, check_csrf
+from webapp.media import install_media
 from webapp.origins import install_origin_check
 from webapp.pages import install_pages
 from webapp.payloads import PathSegment
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     install_error_handlers(app)
     register_blueprints(app)
     install_pages(app)
+    install_media(app)
     return app
 
 

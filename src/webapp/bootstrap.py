@@ -18,9 +18,11 @@ from sqlalchemy.engine import Engine, make_url
 
 from adapters.login_attempts import FallbackAttemptStore, RedisAttemptStore
 from adapters.mail import ConsoleNotifier, SmtpNotifier
+from adapters.media_store import FileSystemImageStore
 from adapters.observability import StructlogEventSink, configure_logging, init_sentry
 from adapters.passwords import Argon2PasswordHasher
 from adapters.payments.fake_gateway import FakeStripeGateway
+from adapters.pillow_images import PillowImageDecoder
 from adapters.rate_limits import LimitsRateLimiter
 from adapters.sql import SqlUnitOfWork, make_engine, normalise_url, ping, upgrade
 from adapters.sql.attempts import SqlAttemptStore
@@ -35,6 +37,8 @@ from commerce_core import (
     GatewayEventParser,
     GatewayRegistry,
     HoldLimits,
+    ImageDecoder,
+    ImageStore,
     MonitoringEventSink,
     Notifier,
     PasswordHasher,
@@ -90,6 +94,9 @@ class Container:
     rate_limits: RateLimitPolicy = SHOP_RATE_LIMITS
     # Where the outbox's emails go (``send_due_messages``): SMTP, or the console by default.
     notifier: Notifier = attrs.field(factory=ConsoleNotifier)
+    # Product images: where they are kept (MEDIA_DIR), and what checks and cleans an upload.
+    images: ImageStore = attrs.field(factory=lambda: FileSystemImageStore(Settings().media_dir))
+    image_decoder: ImageDecoder = attrs.field(factory=PillowImageDecoder)
 
     def payment_ports(self, uow: UnitOfWork | None = None) -> PaymentPorts:
         """The ports of the payment use cases, over ``uow`` (default: a new unit of work)."""
@@ -183,6 +190,7 @@ def build_container(settings: Settings) -> Container:
             settings.rate_limit_storage, key_prefix=settings.redis_key_prefix
         ),
         notifier=build_notifier(settings),
+        images=FileSystemImageStore(settings.media_dir),
     )
 
 

@@ -19,6 +19,7 @@ from commerce_core import (
     InvalidInput,
     Register,
     Role,
+    configure_catalog,
     configure_shipping,
     create_staff_user,
     purge_idempotency_records,
@@ -124,11 +125,18 @@ def seed(demo: bool) -> None:
         products = list(shop.products)
         added = stock_catalog(container.new_uow(), container.clock, products)
         configured = configure_shipping(container.new_uow(), shop.shipping)
+        structured = configure_catalog(container.new_uow(), shop.catalog)
     click.echo(f"Added {added} products ({len(products) - added} were already in the catalog).")
     settings = len(shop.shipping.zones) + len(shop.shipping.methods) + len(shop.shipping.tax_rates)
     click.echo(
         f"Added {configured} shipping zones, methods and tax rates "
         f"({settings - configured} were already set up)."
+    )
+    click.echo(
+        f"Added {structured.categories} categories and {structured.attributes} attributes "
+        f"({len(shop.catalog.categories) - structured.categories} and "
+        f"{len(shop.catalog.attributes) - structured.attributes} were already there); "
+        f"filled in {structured.products} products."
     )
 
 

@@ -137,6 +137,8 @@ class Settings:
 
     app_env: str = "development"
     database_url: str = "sqlite:///./var/commerce.db"
+    # Where uploaded product images are kept, one file per content hash (served at /media/).
+    media_dir: str = "./var/media"
     secret_key: str = DEV_SECRET_KEY
     payment_gateway: str = "fake"
     stripe_webhook_secret: str | None = None
@@ -182,6 +184,7 @@ class Settings:
     VARIABLES: ClassVar[dict[str, str]] = {
         "app_env": "APP_ENV",
         "database_url": "DATABASE_URL",
+        "media_dir": "MEDIA_DIR",
         "secret_key": "SECRET_KEY",
         "payment_gateway": "PAYMENT_GATEWAY",
         "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
@@ -259,6 +262,8 @@ class Settings:
         problems.update(self._gateway_problems())
         if not self.database_url.strip():
             problems["DATABASE_URL"] = "must not be empty"
+        if not self.media_dir.strip():
+            problems["MEDIA_DIR"] = "must not be empty"
         if urlsplit(self.rate_limit_storage).scheme not in RATE_LIMIT_SCHEMES:
             problems["RATE_LIMIT_STORAGE"] = (
                 f"must be a URI with one of the schemes {', '.join(RATE_LIMIT_SCHEMES)}"

@@ -17,8 +17,12 @@ from typing import Any, TypeVar
 import attrs
 
 from commerce_core import (
+    AttributeDefinition,
+    AttributeKind,
+    CatalogSetup,
     InvalidInput,
     Money,
+    NewCategory,
     NewProduct,
     ShippingMethod,
     ShippingSetup,
@@ -35,6 +39,7 @@ T = TypeVar("T")
 class DemoShop:
     products: tuple[NewProduct, ...]
     shipping: ShippingSetup
+    catalog: CatalogSetup = attrs.field(factory=CatalogSetup)
 
 
 def load_demo_shop() -> DemoShop:
@@ -79,6 +84,47 @@ def load_demo_shop() -> DemoShop:
             methods=_entries(shipping.get("methods", ()), method),
             tax_rates=_entries(shipping.get("tax_rates", ()), rate),
         ),
+        catalog=_catalog(data.get("catalog", {})),
+    )
+
+
+def _catalog(data: Mapping[str, Any]) -> CatalogSetup:
+    """The ``catalog`` section: categories (parents first), attribute definitions, and per
+    product slug its ``categories`` (slugs) and ``attributes`` (code -> value)."""
+
+    def category(entry: Mapping[str, Any]) -> NewCategory:
+        return NewCategory(
+            slug=entry["slug"],
+            name=entry["name"],
+            parent=entry.get("parent"),
+            description=entry.get("description", ""),
+            position=entry.get("position", 0),
+        )
+
+    def attribute(entry: Mapping[str, Any]) -> AttributeDefinition:
+        return AttributeDefinition(
+            code=entry["code"],
+            name=entry["name"],
+            kind=AttributeKind(entry["kind"]),
+            choices=tuple(entry.get("choices", ())),
+            unit=entry.get("unit"),
+            filterable=entry.get("filterable", True),
+        )
+
+    products: Mapping[str, Mapping[str, Any]] = data.get("products", {})
+    return CatalogSetup(
+        categories=_entries(data.get("categories", ()), category),
+        attributes=_entries(data.get("attributes", ()), attribute),
+        product_categories={
+            slug: tuple(entry["categories"])
+            for slug, entry in products.items()
+            if entry.get("categories")
+        },
+        product_attributes={
+            slug: dict(entry["attributes"])
+            for slug, entry in products.items()
+            if entry.get("attributes")
+        },
     )
 
 
@@ -90,5 +136,5 @@ def _entries(
         try:
             built.append(build(entry))
         except (KeyError, TypeError, ValueError, InvalidInput) as exc:
-            raise InvalidInput(f"bad shipping entry {dict(entry)!r}: {exc}") from None
+            raise InvalidInput(f"bad demo entry {dict(entry)!r}: {exc}") from None
     return tuple(built)

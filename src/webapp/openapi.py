@@ -10,6 +10,8 @@ import copy
 from typing import Any
 
 from webapp.openapi_admin import ADMIN_READ_PATHS
+from webapp.openapi_catalog_admin import CATALOG_ADMIN_PATHS
+from webapp.openapi_categories import CATEGORY_PATHS, PRODUCT_DETAIL
 from webapp.openapi_components import (
     ANON_CSRF,
     AUTHENTICATED,
@@ -319,14 +321,57 @@ _STAFF_PATHS: dict[str, Any] = {
 _SHOP_PATHS: dict[str, Any] = {
     "/api/products": {
         "get": {
-            "summary": "Browse the catalog (public, cacheable, ETag)",
+            "summary": "Search and browse the catalog, with facet counts (public, cacheable, "
+            "ETag per URL)",
             "tags": ["catalog"],
             "parameters": [
                 *PAGING,
-                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "description": "a case-insensitive substring of the name or description",
+                    "schema": {"type": "string", "maxLength": 100},
+                },
+                {
+                    "name": "min_price",
+                    "in": "query",
+                    "description": "minor units, inclusive",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 10**9 - 1},
+                },
+                {
+                    "name": "max_price",
+                    "in": "query",
+                    "description": "minor units, inclusive",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 10**9 - 1},
+                },
+                {"name": "in_stock", "in": "query", "schema": {"type": "boolean"}},
+                {
+                    "name": "category",
+                    "in": "query",
+                    "description": "a category's slug: its products and its sub-categories'",
+                    "schema": {"type": "string", "maxLength": 100},
+                },
+                {
+                    "name": "attr",
+                    "in": "query",
+                    "style": "deepObject",
+                    "explode": True,
+                    "description": "attr[<code>]=<value>[,<value>...]: products with one of the "
+                    "values of that filterable attribute (GET /api/attributes)",
+                    "schema": {
+                        "type": "object",
+                        "maxProperties": 10,
+                        "additionalProperties": {"type": "string", "maxLength": 2000},
+                    },
+                },
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "schema": {"enum": ["name", "price", "-price", "newest"]},
+                },
             ],
             "responses": {
-                "200": json_content(ref("ProductPage"), "A page of products"),
+                "200": json_content(ref("CatalogPage"), "A page of products and the facets"),
                 "304": {"description": "Not modified (If-None-Match)"},
                 **VALIDATION,
                 **COMMON,
@@ -339,7 +384,7 @@ _SHOP_PATHS: dict[str, Any] = {
             "tags": ["catalog"],
             "parameters": [{"name": "slug", "in": "path", "required": True, "schema": STRING}],
             "responses": {
-                "200": json_content(ref("Product"), "The product"),
+                "200": json_content(PRODUCT_DETAIL, "The product, its categories and attributes"),
                 "304": {"description": "Not modified (If-None-Match)"},
                 "404": problem("not_found"),
                 **COMMON,
@@ -661,6 +706,8 @@ def _spec() -> dict[str, Any]:
                 **_STAFF_PATHS,
                 **ADMIN_READ_PATHS,
                 **SHIPPING_PATHS,
+                **CATEGORY_PATHS,
+                **CATALOG_ADMIN_PATHS,
             }
         ),
         "components": {

@@ -214,6 +214,47 @@ SCHEMAS: dict[str, Any] = {
         paid_at=TIMESTAMP,
     ),
     "ProductPage": page_of("Product"),
+    "CatalogPage": {
+        "allOf": [
+            page_of("Product"),
+            object_schema(
+                ["facets"],
+                facets=object_schema(
+                    ["categories", "attributes", "price_ranges"],
+                    categories={
+                        "type": "array",
+                        "items": object_schema(
+                            ["slug", "name", "count"],
+                            slug=STRING,
+                            name=STRING,
+                            count={"type": "integer", "minimum": 0},
+                        ),
+                    },
+                    attributes={
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "array",
+                            "items": object_schema(
+                                ["value", "count"],
+                                value=STRING,
+                                count={"type": "integer", "minimum": 0},
+                            ),
+                        },
+                    },
+                    price_ranges={
+                        "type": "array",
+                        "items": object_schema(
+                            ["currency", "min", "max", "count"],
+                            currency=STRING,
+                            min={"type": "integer", "minimum": 0},
+                            max={"type": ["integer", "null"]},
+                            count={"type": "integer", "minimum": 0},
+                        ),
+                    },
+                ),
+            ),
+        ]
+    },
     "OrderPage": page_of("Order"),
     "UserEnvelope": object_schema(["user"], user=ref("User")),
     "OrderEnvelope": object_schema(["order"], order=ref("Order")),

@@ -18,7 +18,7 @@ it does not know, a range that ends before it starts - join the reader's in one 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, time
 from typing import TypeVar
 
@@ -109,6 +109,22 @@ class QueryReader:
             self._fail(name, "must be an ISO 8601 date or date-time")
             return None
         return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
+
+    def amount(self, name: str) -> int | None:
+        """An optional whole number (minor units of money); absent or empty is ``None``."""
+        if not self._args.get(name):
+            return None
+        return self._whole_number(name, 0)
+
+    def choice(self, name: str, choices: Collection[str]) -> str | None:
+        """One of ``choices``; absent or empty is ``None``."""
+        raw = self._args.get(name)
+        if not raw:
+            return None
+        if raw not in choices:
+            self._fail(name, f"must be one of {', '.join(sorted(choices))}")
+            return None
+        return raw
 
     def _whole_number(self, name: str, default: int) -> int | None:
         raw = self._args.get(name)
