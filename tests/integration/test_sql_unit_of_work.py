@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from adapters.sql import SqlUnitOfWork, make_engine, upgrade
 from commerce_core import (
     AuditEntry,
+    CatalogQuery,
     Conflict,
     EmailAlreadyRegistered,
     EventKind,
@@ -289,8 +290,10 @@ def test_search_takes_percent_and_underscore_literally(uow: SqlUnitOfWork) -> No
         uow.products.add(make_product(slug="snake", name="snake_case cap"))
         uow.commit()
     with uow:
-        assert [p.slug for p in uow.products.search("50%", 0, 10)[0]] == ["half"]
-        assert [p.slug for p in uow.products.search("e_c", 0, 10)[0]] == ["snake"]
+        assert [p.slug for p in uow.products.search(CatalogQuery(text="50%"), 0, 10)[0]] == ["half"]
+        assert [p.slug for p in uow.products.search(CatalogQuery(text="e_c"), 0, 10)[0]] == [
+            "snake"
+        ]
 
 
 def test_a_duplicate_slug_is_a_conflict(uow: SqlUnitOfWork) -> None:
@@ -434,7 +437,7 @@ def test_between_blocks_the_kept_connection_holds_no_transaction(engine: Engine)
         other.products.add(make_product())
         other.commit()
     with idle:
-        assert len(idle.products.search(None, 0, 10)[0]) == 2
+        assert len(idle.products.search(CatalogQuery(), 0, 10)[0]) == 2
     idle.close()
 
 
@@ -493,7 +496,7 @@ def test_in_memory_sqlite_units_of_work_do_not_disturb_each_other() -> None:
         first.close()  # would roll back `second` if `first` still held the shared connection
         second.commit()
     with second:
-        assert len(second.products.search(None, 0, 10)[0]) == 2
+        assert len(second.products.search(CatalogQuery(), 0, 10)[0]) == 2
     engine.dispose()
 
 

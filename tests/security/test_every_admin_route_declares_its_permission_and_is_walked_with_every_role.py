@@ -35,6 +35,10 @@ READ_ROUTES = {
     ("GET", "/api/admin/users"),
     ("GET", "/api/admin/audit-log"),
     ("GET", "/api/admin/alerts"),
+    ("GET", "/api/admin/categories"),
+    ("PUT", "/api/admin/products/<slug>/categories"),
+    ("GET", "/api/admin/attributes"),
+    ("PUT", "/api/admin/products/<slug>/attributes"),
 }
 
 
@@ -141,4 +145,5 @@ def test_the_permission_table_is_the_one_in_the_design() -> None:
         "users:manage",
         "alerts:read",
         "logins:unlock",
+        "catalog:write",
     } <= {permission.value for permission in Permission}

@@ -41,6 +41,7 @@ def sqlite_settings(tmp_path: Path) -> Settings:
         app_env="test",
         database_url=f"sqlite:///{tmp_path / 'shop.db'}",
         stripe_webhook_secret=WEBHOOK_SECRET,
+        media_dir=str(tmp_path / "media"),  # images it uploads stay in the test's directory
     )
 
 

@@ -54,6 +54,7 @@ def test_permissions_are_the_documented_ones() -> None:
         "users:manage",
         "alerts:read",
         "logins:unlock",
+        "catalog:write",
     }
 
 

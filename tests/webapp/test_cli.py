@@ -47,6 +47,40 @@ def test_db_upgrade_then_seed_demo_is_idempotent(runner: CliRunner) -> None:
     assert "Added 9 shipping zones, methods and tax rates (0 were" in first.output
     assert "Added 0 products (14 were already" in again.output
     assert "Added 0 shipping zones, methods and tax rates (9 were already" in again.output
+    assert "Added 11 categories and 3 attributes (0 and 0 were" in first.output
+    assert "filled in 14 products." in first.output
+    assert "Added 0 categories and 0 attributes (11 and 3 were already" in again.output
+    assert "filled in 0 products." in again.output
+
+
+def test_the_seeded_demo_has_categories_two_levels_deep_and_typed_attributes(
+    runner: CliRunner, app_for_cli: Shopper
+) -> None:
+    assert runner.invoke(cli, ["seed", "--demo"]).exit_code == 0
+
+    tree = app_for_cli.get("/api/categories").json["items"]
+    assert [root["slug"] for root in tree] == ["kitchen", "home", "stationery"]
+    assert [child["slug"] for child in tree[0]["children"]] == [
+        "mugs",
+        "carafes-and-jugs",
+        "kitchen-textiles",
+    ]
+    assert all(child["children"] == [] for root in tree for child in root["children"])
+    mugs = app_for_cli.get("/api/categories/mugs").json
+    assert mugs["path"] == [
+        {"slug": "kitchen", "name": "Kitchen"},
+        {"slug": "mugs", "name": "Mugs"},
+    ]
+
+    mug = app_for_cli.get("/api/products/ceramic-mug").json
+    assert mug["categories"] == [{"slug": "mugs", "name": "Mugs"}]
+    assert mug["attributes"] == {
+        "capacity": {"name": "Capacity", "value": "350", "unit": "ml"},
+        "colour": {"name": "Colour", "value": "White"},
+        "material": {"name": "Material", "value": "Stoneware"},
+    }
+    codes = {a["code"]: a["kind"] for a in app_for_cli.get("/api/attributes").json["items"]}
+    assert codes == {"capacity": "number", "colour": "choice", "material": "choice"}
 
 
 def test_the_seeded_demo_ships_at_home_and_abroad_priced_by_cart_and_weight(
