@@ -202,6 +202,29 @@ class BodyReader:
             return 0
         return value
 
+    def flag(self, name: str, default: bool = True) -> bool:
+        """An optional JSON boolean (absent or null: ``default``)."""
+        value = self._data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self._fail(name, "must be true or false")
+            return default
+        return value
+
+    def money(self, name: str) -> Money | None:
+        """A required ``{amount, currency}`` object (a bare number would leave the currency
+        to a guess)."""
+        value = self._data.get(name)
+        if value is None:
+            self._fail(name, "is required")
+            return None
+        if not isinstance(value, dict):
+            self._fail(name, "must be an object {amount, currency}")
+            return None
+        found = self.optional_amount(name)
+        return found if isinstance(found, Money) else None
+
     def optional_amount(self, name: str) -> int | Money | None:
         """An amount: integer minor units (in a currency the caller knows), or a full
         ``{amount, currency}`` object; absent is ``None``. Never a float or a decimal string."""

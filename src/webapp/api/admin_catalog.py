@@ -33,7 +33,6 @@ from commerce_core import (
     EditProduct,
     FieldError,
     ImageFormat,
-    Money,
     Permission,
     Product,
     SetProductArchived,
@@ -100,7 +99,7 @@ def create() -> Response:
     description = (
         body.optional_text("description", max_length=MAX_DESCRIPTION, multiline=True) or ""
     )
-    price = _money(body, data.get("price"))
+    price = body.money("price")
     stock = 0 if data.get("stock") is None else body.integer("stock")
     weight = None if data.get("weight_grams") is None else body.integer("weight_grams")
     body.finish()
@@ -219,16 +218,3 @@ def upload_image(slug: str) -> Response:
         images=ports.images,
     )
     return _answer(product)
-
-
-def _money(body: BodyReader, value: object) -> Money | None:
-    """The required ``price`` of a new product: ``{amount, currency}`` (a bare number would
-    leave its currency to a guess)."""
-    if value is None:
-        body.errors.append(FieldError("price", "is required"))
-        return None
-    if not isinstance(value, dict):
-        body.errors.append(FieldError("price", "must be an object {amount, currency}"))
-        return None
-    price = body.optional_amount("price")
-    return price if isinstance(price, Money) else None

@@ -74,16 +74,6 @@ def _no_content() -> Response:
     return Response(status=204)
 
 
-def _flag(body: BodyReader, data: dict[str, Any], name: str, default: bool = True) -> bool:
-    value = data.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        body.errors.append(FieldError(name, "must be true or false"))
-        return default
-    return value
-
-
 def _optional_integer(body: BodyReader, data: dict[str, Any], name: str, default: int) -> int:
     return default if data.get(name) is None else body.integer(name)
 
@@ -206,7 +196,7 @@ def save_one_attribute() -> Response:
     kind = body.text("kind", max_length=10, min_length=1)
     choices = _texts(body, data, "choices", max_items=MAX_CHOICES)
     unit = body.optional_text("unit", max_length=MAX_UNIT)
-    filterable = _flag(body, data, "filterable")
+    filterable = body.flag("filterable")
     body.finish()
     saved = save_attribute(
         SaveAttribute(

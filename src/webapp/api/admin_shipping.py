@@ -17,7 +17,6 @@ from commerce_core import (
     DeleteShippingZone,
     DeleteTaxRate,
     FieldError,
-    Money,
     Permission,
     SavedSetting,
     SaveShippingMethod,
@@ -139,14 +138,14 @@ def save_method() -> Response:
     method_id = body.text("id", max_length=MAX_SETTING_ID, min_length=1)
     zone_id = body.text("zone_id", max_length=MAX_SETTING_ID, min_length=1)
     name = body.text("name", max_length=MAX_NAME)
-    price = _price(body, data.get("price"))
+    price = body.money("price")
     free_above = body.optional_amount("free_above")
     per_kg = body.optional_amount("per_kg")
     max_weight_grams = (
         None if data.get("max_weight_grams") is None else body.integer("max_weight_grams")
     )
-    taxable = _flag(body, data, "taxable")
-    active = _flag(body, data, "active")
+    taxable = body.flag("taxable")
+    active = body.flag("active")
     body.finish()
     if price is None:  # pragma: no cover - finish() raised: _price recorded why
         raise AssertionError("a method without a price passed the body's checks")
@@ -181,30 +180,6 @@ def delete_method(method_id: str) -> Response:
     return _no_content()
 
 
-def _price(body: BodyReader, value: object) -> Money | None:
-    """The required ``price``: an ``{amount, currency}`` object (a bare number would leave the
-    currency to a guess)."""
-    if value is None:
-        body.errors.append(FieldError("price", "is required"))
-        return None
-    if not isinstance(value, dict):
-        body.errors.append(FieldError("price", "must be an object {amount, currency}"))
-        return None
-    price = body.optional_amount("price")
-    return price if isinstance(price, Money) else None
-
-
-def _flag(body: BodyReader, data: dict[str, Any], name: str, default: bool = True) -> bool:
-    """An optional JSON boolean (absent or null: ``default``)."""
-    value = data.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        body.errors.append(FieldError(name, "must be true or false"))
-        return default
-    return value
-
-
 # -- tax rates -----------------------------------------------------------------------------------
 
 
@@ -227,7 +202,7 @@ def save_rate() -> Response:
     region = body.optional_text("region", max_length=MAX_REGION) or ""
     basis_points = body.integer("basis_points")
     name = body.text("name", max_length=MAX_NAME)
-    shipping_taxable = _flag(body, data, "shipping_taxable")
+    shipping_taxable = body.flag("shipping_taxable")
     body.finish()
     saved = save_tax_rate(
         SaveTaxRate(
