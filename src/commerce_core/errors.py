@@ -152,9 +152,17 @@ class OutOfStock(Conflict):
     code = "out_of_stock"
     title = "Out of stock"
 
-    def __init__(self, detail: str = "", product_ids: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        detail: str = "",
+        product_ids: Sequence[str] = (),
+        *,
+        variant_ids: Sequence[str] = (),
+    ) -> None:
         super().__init__(detail)
         self.product_ids = tuple(product_ids)
+        # The variants short of stock (a product's default variant included).
+        self.variant_ids = tuple(variant_ids)
 
 
 class IllegalTransition(Conflict):

@@ -216,17 +216,33 @@ class EventSink(Protocol):
 
 
 class ProductRepository(Protocol):
+    """Products with their variants: every read answers whole aggregates.
+
+    SKUs are unique across the catalogue: ``add`` or ``save`` of a variant whose SKU another
+    product's variant has raises ``Conflict`` (as a taken slug does)."""
+
     def add(self, product: Product) -> None: ...
 
     def get(self, product_id: str) -> Product | None: ...
 
     def get_by_slug(self, slug: str) -> Product | None: ...
 
-    def lock(self, product_ids: Iterable[str]) -> dict[str, Product]:
-        """Load and lock these products (ascending id). Unknown ids are simply absent."""
+    def get_by_sku(self, sku: str) -> Product | None:
+        """The product one of whose variants has ``sku``."""
         ...
 
-    def save(self, product: Product) -> None: ...
+    def owners(self, variant_ids: Iterable[str]) -> dict[str, str]:
+        """Variant id -> its product's id, for those that exist (a variant never moves)."""
+        ...
+
+    def lock(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        """Load and lock these products, their variants with them (ascending id). Unknown ids
+        are simply absent. Whatever changes a variant locks its product first."""
+        ...
+
+    def save(self, product: Product) -> None:
+        """Write back what changed: the product's fields, its changed variants, new ones."""
+        ...
 
     def list_for_staff(self, offset: int, limit: int) -> tuple[list[Product], int]:
         """Every product, archived ones too, by name then id; and how many there are."""

@@ -14,7 +14,7 @@ import attrs
 
 from commerce_core.domain.accounts import User
 from commerce_core.domain.audit import AuditEntry
-from commerce_core.domain.catalog import Product
+from commerce_core.domain.catalog import Product, Variant
 from commerce_core.domain.catalog_search import CatalogFacets
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.orders import Order, OrderStatus, Refund
@@ -32,6 +32,7 @@ __all__ = [
     "staff_order_view",
     "staff_user_view",
     "timestamp",
+    "variant_view",
 ]
 
 T = TypeVar("T")
@@ -71,7 +72,23 @@ def product_view(product: Product, details: ProductDetails | None = None) -> dic
         "image_url": product.image_url,
         "stock": product.stock,
         "in_stock": product.in_stock,
+        "option_names": list(product.option_names),
+        "variants": [variant_view(v) for v in product.on_sale],
         **extra,
+    }
+
+
+def variant_view(variant: Variant) -> dict[str, Any]:
+    """A variant as shoppers see it (``in_stock`` per variant)."""
+    return {
+        "id": variant.id,
+        "sku": variant.sku,
+        "options": variant.option_values,
+        "price": variant.price.to_primitive(),
+        "stock": variant.stock,
+        "in_stock": variant.in_stock,
+        "weight_grams": variant.weight_grams,
+        "image_url": variant.image_url,
     }
 
 
@@ -93,6 +110,9 @@ def order_view(order: Order) -> dict[str, Any]:
         "items": [
             {
                 "product_id": line.product_id,
+                "variant_id": line.variant_id or None,
+                "sku": line.sku or None,
+                "options": dict(line.options),
                 "slug": line.slug,
                 "name": line.name,
                 "unit_price": line.unit_price.to_primitive(),

@@ -34,7 +34,17 @@ from commerce_core.domain.attributes import (
     validate_attribute_code,
 )
 from commerce_core.domain.audit import GENESIS_HASH, AuditEntry, verify_chain
-from commerce_core.domain.catalog import MAX_PRICE, MAX_STOCK, Product, validate_slug
+from commerce_core.domain.catalog import (
+    MAX_OPTIONS,
+    MAX_PRICE,
+    MAX_STOCK,
+    MAX_VARIANTS,
+    Product,
+    Variant,
+    options_for,
+    validate_sku,
+    validate_slug,
+)
 from commerce_core.domain.catalog_search import (
     MAX_SEARCH_TEXT,
     CatalogFacets,
@@ -198,12 +208,14 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "MAX_IMAGE_PIXELS",
     "MAX_MESSAGE_ID",
+    "MAX_OPTIONS",
     "MAX_PRICE",
     "MAX_PRODUCT_CATEGORIES",
     "MAX_RATE_BASIS_POINTS",
     "MAX_SAVED_ADDRESSES",
     "MAX_SEARCH_TEXT",
     "MAX_STOCK",
+    "MAX_VARIANTS",
     "POSTAL_CODE_FORMATS",
     "RESET_TOKEN_LIFETIME",
     "REST_OF_WORLD",
@@ -277,6 +289,7 @@ __all__ = [
     "Threshold",
     "User",
     "UserFilter",
+    "Variant",
     "attribute_facets",
     "category_path",
     "category_tree",
@@ -296,6 +309,7 @@ __all__ = [
     "new_login_notice",
     "new_token",
     "normalise_email",
+    "options_for",
     "order_confirmation",
     "order_shipped",
     "pair_key",
@@ -316,6 +330,7 @@ __all__ = [
     "validate_label",
     "validate_name",
     "validate_new_password",
+    "validate_sku",
     "validate_slug",
     "verify_chain",
 ]

@@ -104,13 +104,18 @@ class RefundStatus(enum.StrEnum):
 
 @attrs.frozen
 class OrderLine:
-    """A priced snapshot of one catalog product at the moment the order was placed."""
+    """A priced snapshot of one product variant at the moment the order was placed."""
 
     product_id: str
     slug: str
     name: str
     unit_price: Money
     quantity: int
+    # The variant sold (its units are what the order holds, takes and gives back), its SKU and
+    # option values then.
+    variant_id: str = ""
+    sku: str = ""
+    options: tuple[tuple[str, str], ...] = ()
 
     @property
     def total(self) -> Money:

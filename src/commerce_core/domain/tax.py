@@ -111,7 +111,8 @@ def rate_for(rates: Iterable[TaxRate], country: str, region: str = "") -> TaxRat
 
 @attrs.frozen
 class TaxLine:
-    """The tax of one line of an order (``line`` is a product id, or ``"shipping"``)."""
+    """The tax of one line of an order (``line`` is the variant id - a product id on orders
+    placed before variants - or ``"shipping"``)."""
 
     line: str
     taxable: Money

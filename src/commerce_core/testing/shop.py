@@ -33,16 +33,15 @@ def make_product(
     moment = now or datetime(2026, 1, 1, tzinfo=UTC)
     product_id = new_id("prod")
     slug = slug or f"item-{product_id[-8:]}"
-    return Product(
-        id=product_id,
+    return Product.single(
+        product_id=product_id,
         slug=slug,
         name=name or slug.replace("-", " ").title(),
         description=f"A fine {slug}.",
         price=price or Money(1999, "USD"),
         image_url=f"/static/products/{slug}.svg",
         stock=stock,
-        created_at=moment,
-        updated_at=moment,
+        now=moment,
     )
 
 

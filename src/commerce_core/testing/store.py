@@ -40,7 +40,7 @@ from commerce_core.domain.refresh_tokens import RefreshToken
 from commerce_core.domain.saved_addresses import SavedAddress
 from commerce_core.domain.shipping import ShippingMethod, ShippingZone
 from commerce_core.domain.tax import TaxRate
-from commerce_core.errors import Conflict, EmailAlreadyRegistered
+from commerce_core.errors import Conflict, EmailAlreadyRegistered, NotFound
 from commerce_core.ports import EventBuffer
 from commerce_core.testing.catalog_store import InMemoryAttributes, InMemoryCategories
 from commerce_core.testing.notification_store import (
@@ -93,9 +93,21 @@ class _Repo:
 
 
 class _Products(_Repo):
+    def _check_unique(self, product: Product) -> None:
+        """The slug's and the SKUs' unique indexes, emulated."""
+        for other in self._data.products.values():
+            if other.id == product.id:
+                continue
+            if other.slug == product.slug:
+                raise Conflict(f"slug {product.slug!r} is taken")
+            taken = {v.sku for v in other.variants} & {v.sku for v in product.variants}
+            if taken:
+                raise Conflict(f"SKU {sorted(taken)[0]!r} is taken")
+
     def add(self, product: Product) -> None:
-        if any(p.slug == product.slug for p in self._data.products.values()):
-            raise Conflict(f"slug {product.slug!r} is taken")
+        if product.id in self._data.products:
+            raise Conflict(f"product {product.id} already exists")
+        self._check_unique(product)
         self._data.products[product.id] = copy.deepcopy(product)
 
     def get(self, product_id: str) -> Product | None:
@@ -105,6 +117,18 @@ class _Products(_Repo):
         found = next((p for p in self._data.products.values() if p.slug == slug), None)
         return copy.deepcopy(found)
 
+    def get_by_sku(self, sku: str) -> Product | None:
+        found = next(
+            (p for p in self._data.products.values() if p.variant_by_sku(sku) is not None), None
+        )
+        return copy.deepcopy(found)
+
+    def owners(self, variant_ids: Iterable[str]) -> dict[str, str]:
+        wanted = set(variant_ids)
+        return {
+            v.id: p.id for p in self._data.products.values() for v in p.variants if v.id in wanted
+        }
+
     def lock(self, product_ids: Iterable[str]) -> dict[str, Product]:
         return {
             pid: copy.deepcopy(self._data.products[pid])
@@ -113,10 +137,14 @@ class _Products(_Repo):
         }
 
     def save(self, product: Product) -> None:
-        if product.stock < 0:  # the database's CHECK constraint, emulated
+        if product.id not in self._data.products:
+            raise NotFound(f"no product {product.id} to save")
+        if any(v.stock < 0 for v in product.variants):  # the database's CHECK, emulated
             raise Conflict("stock cannot be negative")
-        if any(p.slug == product.slug and p.id != product.id for p in self._data.products.values()):
-            raise Conflict(f"slug {product.slug!r} is taken")  # the slug's unique index
+        kept = {v.id for v in self._data.products[product.id].variants}
+        if not kept <= {v.id for v in product.variants}:
+            raise Conflict("a variant is never deleted (orders refer to it): archive it")
+        self._check_unique(product)
         self._data.products[product.id] = copy.deepcopy(product)
 
     def list_for_staff(self, offset: int, limit: int) -> tuple[list[Product], int]:

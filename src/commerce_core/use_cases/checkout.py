@@ -71,8 +71,19 @@ DEFAULT_HOLD_LIMITS = HoldLimits()
 
 @attrs.frozen
 class CartItem:
-    product_id: str
+    """A cart line: ``quantity`` of the variant ``variant_id``, or of the product
+    ``product_id``'s default variant (a product with several variants needs the variant)."""
+
+    product_id: str | None
     quantity: int
+    variant_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """("variant", id) or ("product", id): what the line names."""
+        if self.variant_id is not None:
+            return ("variant", self.variant_id)
+        return ("product", self.product_id or "")
 
 
 @attrs.frozen
@@ -102,25 +113,71 @@ class ConfirmOrder:
     ip: str | None = None
 
 
-def _validated_cart(items: tuple[CartItem, ...]) -> Counter[str]:
+def _validated_cart(items: tuple[CartItem, ...]) -> Counter[tuple[str, str]]:
+    """What the cart names -> units: ``("variant", id)`` or ``("product", id)`` keys."""
     errors: list[FieldError] = []
     if not items:
         errors.append(FieldError("items", "must contain at least one item"))
     if len(items) > MAX_LINES:
         errors.append(FieldError("items", f"must contain at most {MAX_LINES} items"))
-    wanted: Counter[str] = Counter()
+    wanted: Counter[tuple[str, str]] = Counter()
     for i, item in enumerate(items):
-        if not isinstance(item.product_id, str) or not item.product_id:
-            errors.append(FieldError(f"items[{i}].product_id", "must be a product id"))
+        named = [value for value in (item.product_id, item.variant_id) if value is not None]
+        if len(named) != 1:
+            errors.append(
+                FieldError(f"items[{i}]", "give exactly one of variant_id and product_id")
+            )
+        elif not isinstance(named[0], str) or not (1 <= len(named[0]) <= 64):
+            field = "variant_id" if item.variant_id is not None else "product_id"
+            errors.append(FieldError(f"items[{i}].{field}", f"must be a {field[:-3]} id"))
         if type(item.quantity) is not int or not (1 <= item.quantity <= MAX_QUANTITY):
             errors.append(FieldError(f"items[{i}].quantity", f"must be 1 to {MAX_QUANTITY}"))
         if not errors:
-            wanted[item.product_id] += item.quantity
+            wanted[item.key] += item.quantity
     if any(q > MAX_QUANTITY for q in wanted.values()):
-        errors.append(FieldError("items", f"at most {MAX_QUANTITY} of one product"))
+        errors.append(FieldError("items", f"at most {MAX_QUANTITY} of one variant"))
     if errors:
         raise InvalidInput(errors=errors)
     return wanted
+
+
+def resolve_cart(
+    wanted: Counter[tuple[str, str]], uow: UnitOfWork, *, lock: bool = True
+) -> tuple[dict[str, Product], Counter[tuple[str, str]]]:
+    """Load (and ``lock``) the products the cart names and resolve each line to its variant:
+    the products, and (product id, variant id) -> units. ``InvalidInput`` names every line
+    that is unknown, no longer sold, or a product whose variant must be chosen."""
+    variant_ids = sorted(ref for kind, ref in wanted if kind == "variant")
+    owners = uow.products.owners(variant_ids) if variant_ids else {}
+    product_ids = sorted({ref for kind, ref in wanted if kind == "product"} | set(owners.values()))
+    if lock:
+        products = uow.products.lock(product_ids)
+    else:
+        products = {p.id: p for pid in product_ids if (p := uow.products.get(pid)) is not None}
+    errors: list[FieldError] = []
+    resolved: Counter[tuple[str, str]] = Counter()
+    for (kind, ref), qty in sorted(wanted.items()):
+        product = products.get(owners.get(ref, "") if kind == "variant" else ref)
+        if product is None:
+            errors.append(FieldError("items", f"unknown {kind} {ref}"))
+            continue
+        variant = product.variant(ref) if kind == "variant" else product.default_variant
+        if variant is None:
+            errors.append(
+                FieldError(
+                    "items",
+                    f"product {ref} has several variants: name the one wanted by variant_id",
+                )
+            )
+        elif product.archived or variant.archived:
+            errors.append(FieldError("items", f"{kind} {ref} is no longer sold"))
+        else:
+            resolved[(product.id, variant.id)] += qty
+    if any(q > MAX_QUANTITY for q in resolved.values()):
+        errors.append(FieldError("items", f"at most {MAX_QUANTITY} of one variant"))
+    if errors:
+        raise InvalidInput(errors=errors)
+    return products, resolved
 
 
 def _validated_shipping(command: CreateCheckoutIntent) -> None:
@@ -181,7 +238,7 @@ def create_checkout_intent(
             scope="checkout_intent",
             key=command.idempotency_key,
             request={
-                "items": sorted(wanted.items()),
+                "items": [[kind, ref, qty] for (kind, ref), qty in sorted(wanted.items())],
                 "shipping_address": (
                     None
                     if command.shipping_address is None
@@ -251,7 +308,7 @@ def _resumed_order(uow: UnitOfWork, idem: IdempotentRequest[IntentOutcome] | Non
 
 def _place_order(
     command: CreateCheckoutIntent,
-    wanted: Counter[str],
+    wanted: Counter[tuple[str, str]],
     uow: UnitOfWork,
     gateway: PaymentGateway,
     clock: Clock,
@@ -271,28 +328,24 @@ def _place_order(
             None if client_ip is None else uow.orders.held_unpaid(client_ip=client_ip),
             sum(wanted.values()),
         )
-        products = uow.products.lock(sorted(wanted))
-        unknown = sorted(pid for pid in wanted if pid not in products)
-        if unknown:
-            raise InvalidInput(
-                errors=[FieldError("items", f"unknown product {pid}") for pid in unknown]
+        products, resolved = resolve_cart(wanted, uow)
+        lines = []
+        for (pid, vid), qty in sorted(resolved.items()):
+            product = products[pid]
+            variant = product.must_variant(vid)
+            lines.append(
+                OrderLine(
+                    product_id=pid,
+                    slug=product.slug,
+                    name=product.name,
+                    unit_price=variant.price,
+                    quantity=qty,
+                    variant_id=vid,
+                    sku=variant.sku,
+                    options=variant.options,
+                )
             )
-        archived = sorted(pid for pid in wanted if products[pid].archived)
-        if archived:
-            raise InvalidInput(
-                errors=[FieldError("items", f"product {pid} is no longer sold") for pid in archived]
-            )
-        lines = [
-            OrderLine(
-                product_id=pid,
-                slug=products[pid].slug,
-                name=products[pid].name,
-                unit_price=products[pid].price,
-                quantity=qty,
-            )
-            for pid, qty in sorted(wanted.items())
-        ]
-        pricing, quote = _priced(command, lines, products, wanted, uow, prices_include_tax)
+        pricing, quote = _priced(command, lines, products, uow, prices_include_tax)
         order = Order.place(
             order_id=new_id("ord"),
             user_id=user_id,
@@ -305,7 +358,7 @@ def _place_order(
             shipping_method=quote,
             pricing=pricing,
         )
-        take_locked(uow, products, wanted, now)  # the rows locked above, not locked again
+        take_locked(uow, products, resolved, now)  # the rows locked above, not locked again
         uow.orders.add(order)
         if idem is not None:
             idem.record.resource_id = order.id
@@ -318,7 +371,6 @@ def _priced(
     command: CreateCheckoutIntent,
     lines: list[OrderLine],
     products: dict[str, Product],
-    wanted: Counter[str],
     uow: UnitOfWork,
     prices_include_tax: bool,
 ) -> tuple[PriceBreakdown | None, ShippingQuote | None]:
@@ -331,7 +383,10 @@ def _priced(
     subtotal = Money.zero(lines[0].unit_price.currency)
     for line in lines:
         subtotal += line.total
-    weight = sum((products[pid].weight_grams or 0) * qty for pid, qty in wanted.items())
+    weight = 0
+    for line in lines:
+        variant = products[line.product_id].variant(line.variant_id)
+        weight += (0 if variant is None else variant.weight_grams or 0) * line.quantity
     quote = choose_shipping(
         uow.shipping.zones(),
         uow.shipping.methods(),
@@ -342,7 +397,7 @@ def _priced(
     )
     rate = rate_for(uow.tax_rates.list(), address.country, address.region)
     pricing = price_order(
-        [(line.product_id, line.total) for line in lines],
+        [(line.variant_id, line.total) for line in lines],
         quote,
         rate=rate,
         prices_include_tax=prices_include_tax,

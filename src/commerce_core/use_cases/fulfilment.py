@@ -26,6 +26,7 @@ from commerce_core.use_cases._publishing import publish_committed, publishing
 from commerce_core.use_cases._staff import acting_staff, audit_staff_action
 from commerce_core.use_cases.notifications import queue_shipped_message
 from commerce_core.use_cases.refunds import MAX_REASON, request_owed_refunds
+from commerce_core.use_cases.stock import put_back_lines
 from commerce_core.views import order_view
 
 __all__ = ["CancelPaidOrder", "FulfilOrder", "cancel_paid_order", "fulfil_order"]
@@ -122,15 +123,7 @@ def cancel_paid_order(
         actor = acting_staff(uow, command.actor_id, Permission.ORDERS_REFUND)
         order = _locked(uow, command.order_id)
         refund, returned = order.cancel_paid(new_id("re"), actor.id, now)
-        wanted: dict[str, int] = {}
-        for line in returned:
-            wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
-        products = uow.products.lock(sorted(wanted))
-        for product_id in sorted(wanted):
-            product = products.get(product_id)
-            if product is not None:  # a removed product has nothing to return to
-                product.put_back(wanted[product_id], now)
-                uow.products.save(product)
+        put_back_lines(uow, returned, now)
         uow.orders.save(order)
         audit_staff_action(
             uow,
@@ -143,7 +136,7 @@ def cancel_paid_order(
             refund_id=None if refund is None else refund.id,
             amount=None if refund is None else refund.amount.amount,
             currency=order.currency,
-            units_returned=sum(wanted.values()),
+            units_returned=sum(line.quantity for line in returned),
         )
         uow.announce(
             DomainEvent.kept("order.cancelled_by_staff", now, order_id=order.id, actor_id=actor.id)

@@ -24,7 +24,7 @@ from commerce_core.domain.shipping import (
 from commerce_core.domain.tax import TaxRate
 from commerce_core.errors import FieldError, InvalidInput
 from commerce_core.ports import UnitOfWork
-from commerce_core.use_cases.checkout import CartItem, _validated_cart
+from commerce_core.use_cases.checkout import CartItem, _validated_cart, resolve_cart
 
 __all__ = ["ShippingSetup", "configure_shipping", "shipping_options"]
 
@@ -68,30 +68,20 @@ def shipping_options(
     code = country.upper() if isinstance(country, str) else ""
     if code not in COUNTRIES:
         raise InvalidInput(errors=[FieldError("country", "must be an ISO 3166-1 alpha-2 code")])
-    wanted = _validated_cart(tuple(items)) if items else Counter[str]()
+    wanted = _validated_cart(tuple(items)) if items else Counter[tuple[str, str]]()
     with uow:
         zones, methods = uow.shipping.zones(), uow.shipping.methods()
-        found = {pid: uow.products.get(pid) for pid in sorted(wanted)}
-    # An archived product is no longer sold: it cannot be quoted either.
-    products = {
-        pid: product
-        for pid, product in found.items()
-        if product is not None and not product.archived
-    }
-    unknown = sorted(set(found) - set(products))
-    if unknown:
-        raise InvalidInput(
-            errors=[FieldError("items", f"unknown product {pid}") for pid in unknown]
-        )
+        # Unknown or archived products and variants are refused, as at checkout.
+        products, resolved = resolve_cart(wanted, uow, lock=False)
     subtotal: Money | None = None
     weight = 0
-    for pid, quantity in wanted.items():
-        product = products[pid]
-        line = product.price * quantity
+    for (pid, vid), quantity in sorted(resolved.items()):
+        variant = products[pid].must_variant(vid)
+        line = variant.price * quantity
         if subtotal is not None and line.currency != subtotal.currency:
             raise InvalidInput.for_field("items", "all products of one order must share a currency")
         subtotal = line if subtotal is None else subtotal + line
-        weight += (product.weight_grams or 0) * quantity
+        weight += (variant.weight_grams or 0) * quantity
     if subtotal is None:
         currencies = {method.currency for method in methods}
         return [

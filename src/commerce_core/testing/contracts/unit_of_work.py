@@ -10,6 +10,7 @@ import attrs
 from commerce_core.domain.accounts import Role, Session, User
 from commerce_core.domain.addresses import Address
 from commerce_core.domain.audit import AuditEntry, verify_chain
+from commerce_core.domain.catalog import Product, Variant
 from commerce_core.domain.catalog_search import CatalogQuery, CatalogSort
 from commerce_core.domain.events import DomainEvent
 from commerce_core.domain.hold_limits import HeldStock
@@ -53,6 +54,39 @@ def _order(user_id: str = "usr_1", *, product_id: str = "prod_1", at: datetime =
 
 def _user(email: str = "ada@example.com") -> User:
     return User(new_id("usr"), email, "Ada", "hash", Role.CUSTOMER, True, T0)
+
+
+def _variant(sku: str, options: dict[str, str], price: int, stock: int) -> Variant:
+    return Variant(
+        id=new_id("var"),
+        sku=sku,
+        price=Money(price, "USD"),
+        stock=stock,
+        created_at=T0,
+        updated_at=T0,
+        options=tuple(options.items()),
+    )
+
+
+def _shirt(slug: str, *, stocks: tuple[int, int, int], sku_prefix: str | None = None) -> Product:
+    """A product with three sizes (S 10.00, M 12.00, L 14.00) of one colour."""
+    prefix = sku_prefix or slug.upper()
+    return Product(
+        id=new_id("prod"),
+        slug=slug,
+        name=slug.title(),
+        description="",
+        image_url="",
+        created_at=T0,
+        updated_at=T0,
+        variants=[
+            _variant(f"{prefix}-{size}", {"size": size, "colour": "blue"}, price, stock)
+            for (size, price), stock in zip(
+                (("S", 1000), ("M", 1200), ("L", 1400)), stocks, strict=True
+            )
+        ],
+        option_names=("size", "colour"),
+    )
 
 
 class UnitOfWorkContract(
@@ -133,7 +167,7 @@ class UnitOfWorkContract(
         with new_uow() as uow:
             locked = uow.products.lock([b.id, "prod_unknown", a.id])
             assert set(locked) == {a.id, b.id}
-            locked[a.id].take(3, T0)
+            locked[a.id].variants[0].take(3, T0)
             uow.products.save(locked[a.id])
             uow.commit()
         with new_uow() as uow:
@@ -146,11 +180,12 @@ class UnitOfWorkContract(
         with new_uow() as uow:
             uow.products.add(product)
             uow.commit()
-        sneaky = attrs.evolve(product)
-        object.__setattr__(sneaky, "stock", -1)  # bypass the domain to test the storage's own guard
 
         def save() -> None:
             with new_uow() as uow:
+                sneaky = uow.products.lock([product.id])[product.id]
+                # Bypass the domain to test the storage's own guard.
+                object.__setattr__(sneaky.variants[0], "stock", -1)
                 uow.products.save(sneaky)
                 uow.commit()
 
@@ -237,12 +272,108 @@ class UnitOfWorkContract(
             assert shipped.fulfilment.fulfilled_at.tzinfo is not None
 
     def test_a_product_keeps_its_weight(self, new_uow: NewUow) -> None:
-        product = attrs.evolve(make_product(), weight_grams=1250)
+        product = make_product()
+        product.variants[0].weight_grams = 1250
         with new_uow() as uow:
             uow.products.add(product)
             uow.commit()
         with new_uow() as uow:
             assert uow.products.get(product.id) == product
+
+    def test_variants_round_trip_in_order_with_options(self, new_uow: NewUow) -> None:
+        shirt = _shirt("tee", stocks=(3, 0, 5))
+        with new_uow() as uow:
+            uow.products.add(shirt)
+            uow.commit()
+        with new_uow() as uow:
+            loaded = uow.products.get(shirt.id)
+            assert loaded == shirt
+            assert [v.sku for v in loaded.variants] == ["TEE-S", "TEE-M", "TEE-L"]
+            assert loaded.variants[1].option_values == {"size": "M", "colour": "blue"}
+            assert loaded.price == Money(1000, "USD")  # the lowest variant price
+            assert uow.products.get_by_sku("TEE-M") == shirt
+            assert uow.products.get_by_sku("NOPE") is None
+            ids = [v.id for v in shirt.variants]
+            assert uow.products.owners([*ids, "var_unknown"]) == dict.fromkeys(ids, shirt.id)
+
+    def test_saving_writes_changed_and_new_variants(self, new_uow: NewUow) -> None:
+        shirt = _shirt("polo", stocks=(1, 1, 1))
+        with new_uow() as uow:
+            uow.products.add(shirt)
+            uow.commit()
+        extra = _variant("POLO-XL", {"size": "XL", "colour": "blue"}, 1500, 7)
+        with new_uow() as uow:
+            locked = uow.products.lock([shirt.id])[shirt.id]
+            locked.variants[0].take(1, T0)
+            locked.add_variant(extra, T0)
+            uow.products.save(locked)
+            uow.commit()
+        with new_uow() as uow:
+            stored = uow.products.get(shirt.id)
+            assert stored is not None
+            assert [v.stock for v in stored.variants] == [0, 1, 1, 7]
+            assert stored.variant_by_sku("POLO-XL") == extra
+
+    def test_a_sku_is_unique_across_products(self, new_uow: NewUow) -> None:
+        with new_uow() as uow:
+            uow.products.add(_shirt("one", stocks=(1, 1, 1)))
+            uow.commit()
+        clash = _shirt("two", stocks=(1, 1, 1), sku_prefix="ONE")
+
+        def add() -> None:
+            with new_uow() as uow:
+                uow.products.add(clash)
+                uow.commit()
+
+        _raises(Conflict, add)
+        with new_uow() as uow:
+            assert uow.products.get(clash.id) is None
+
+    def test_a_variant_is_never_deleted(self, new_uow: NewUow) -> None:
+        shirt = _shirt("cap", stocks=(1, 1, 1))
+        with new_uow() as uow:
+            uow.products.add(shirt)
+            uow.commit()
+
+        def drop() -> None:
+            with new_uow() as uow:
+                locked = uow.products.lock([shirt.id])[shirt.id]
+                object.__setattr__(locked, "variants", locked.variants[:2])
+                uow.products.save(locked)
+                uow.commit()
+
+        _raises(Conflict, drop)
+        with new_uow() as uow:
+            stored = uow.products.get(shirt.id)
+            assert stored is not None
+            assert len(stored.variants) == 3
+
+    def test_in_stock_and_price_follow_the_variants_on_sale(self, new_uow: NewUow) -> None:
+        some = _shirt("some", stocks=(0, 0, 2))
+        none = _shirt("none", stocks=(0, 0, 0))
+        with new_uow() as uow:
+            uow.products.add(some)
+            uow.products.add(none)
+            uow.commit()
+        with new_uow() as uow:
+            found, _ = uow.products.search(CatalogQuery(in_stock=True), 0, 10)
+            assert [p.slug for p in found] == ["some"]
+            found, _ = uow.products.search(CatalogQuery(in_stock=False), 0, 10)
+            assert [p.slug for p in found] == ["none"]
+            found, _ = uow.products.search(CatalogQuery(min_price=1000, max_price=1000), 0, 10)
+            assert {p.slug for p in found} == {"some", "none"}
+            locked = uow.products.lock([some.id])[some.id]
+            last = locked.variants[2]
+            locked.replace_variant(attrs.evolve(last, archived=True), T0)
+            cheapest = locked.variants[0]
+            locked.replace_variant(attrs.evolve(cheapest, archived=True), T0)
+            uow.products.save(locked)
+            uow.commit()
+        with new_uow() as uow:
+            found, _ = uow.products.search(CatalogQuery(in_stock=True), 0, 10)
+            assert found == []  # its only variant with stock is archived
+            found, _ = uow.products.search(CatalogQuery(min_price=1200), 0, 10)
+            assert [p.slug for p in found] == ["some"]  # from 12.00 now
 
     def test_archived_products_are_kept_and_listed_for_staff(self, new_uow: NewUow) -> None:
         kept = attrs.evolve(make_product(name="Bowl", now=T0), archived=True)
