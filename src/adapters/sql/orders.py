@@ -190,6 +190,9 @@ def _line_values(order: Order) -> list[dict[str, Any]]:
             "unit_price_amount": line.unit_price.amount,
             "currency": line.unit_price.currency,
             "quantity": line.quantity,
+            "variant_id": line.variant_id,
+            "sku": line.sku,
+            "options": dict(line.options),
         }
         for number, line in enumerate(order.lines, start=1)
     ]
@@ -222,6 +225,9 @@ def _line(row: RowMapping) -> OrderLine:
         name=row["name"],
         unit_price=Money(row["unit_price_amount"], row["currency"]),
         quantity=row["quantity"],
+        variant_id=row["variant_id"],
+        sku=row["sku"],
+        options=tuple((row["options"] or {}).items()),
     )
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "processed_events",
     "product_attribute_values",
     "product_categories",
+    "product_variants",
     "products",
     "refresh_tokens",
     "refunds",
@@ -85,16 +87,17 @@ products = Table(
     Column("slug", String(100), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("description", Text, nullable=False, default=""),
+    # The lowest price of its variants on sale, kept here (written with the variants, which
+    # only staff change) so that the listing sorts and filters by price from an index.
     Column("price_amount", BigInteger, nullable=False),
     Column("currency", CHAR(3), nullable=False),
     Column("image_url", Text, nullable=False, default=""),
-    Column("stock", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    Column("weight_grams", Integer, nullable=True),
     # Archived products are kept (orders refer to them) but neither listed nor sold.
     Column("archived", Boolean, nullable=False, server_default=false()),
-    CheckConstraint("stock >= 0", name="stock_not_negative"),
+    # The names of the options its variants differ by, in order (a JSON list; [] for none).
+    Column("option_names", _JSON, nullable=False),
     CheckConstraint("price_amount > 0", name="price_positive"),
     # The catalogue search: GIN trigram indexes serve ILIKE '%...%' on PostgreSQL (plain
     # indexes on SQLite, which scans), and price order and ranges.
@@ -111,6 +114,30 @@ products = Table(
         postgresql_ops={"description": "gin_trgm_ops"},
     ),
     Index("ix_products_price_amount", "price_amount"),
+)
+
+# What is sold: a product's variants (a product without options has one). Stock lives here;
+# the product's row lock guards its variants' rows.
+product_variants = Table(
+    "product_variants",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("product_id", String(ID), ForeignKey("products.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("sku", String(64), nullable=False, unique=True),
+    # {"size": "M", "colour": "blue"} in the product's option order; {} for none.
+    Column("options", _JSON, nullable=False),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("stock", Integer, nullable=False),
+    Column("weight_grams", Integer, nullable=True),
+    Column("image_url", Text, nullable=False, default=""),
+    Column("archived", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("stock >= 0", name="variant_stock_not_negative"),
+    CheckConstraint("price_amount > 0", name="variant_price_positive"),
+    UniqueConstraint("product_id", "position", name="uq_product_variants_position"),
 )
 
 orders = Table(
@@ -186,6 +213,10 @@ order_lines = Table(
     Column("unit_price_amount", BigInteger, nullable=False),
     Column("currency", CHAR(3), nullable=False),
     Column("quantity", Integer, nullable=False),
+    # The variant sold, its SKU and option values then ({} for none).
+    Column("variant_id", String(ID), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("options", _JSON, nullable=False),
     PrimaryKeyConstraint("order_id", "line_no"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     CheckConstraint("unit_price_amount >= 0", name="unit_price_not_negative"),
