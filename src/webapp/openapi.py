@@ -404,11 +404,18 @@ _SHOP_PATHS: dict[str, Any] = {
                         "type": "array",
                         "minItems": 1,
                         "maxItems": 50,
-                        "items": object_schema(
-                            ["product_id", "quantity"],
-                            product_id=STRING,
-                            quantity={"type": "integer", "minimum": 1, "maximum": 100},
-                        ),
+                        "items": {
+                            **object_schema(
+                                ["quantity"],
+                                variant_id={**STRING, "description": "the variant bought"},
+                                product_id={
+                                    **STRING,
+                                    "description": "a product without options: its one variant",
+                                },
+                                quantity={"type": "integer", "minimum": 1, "maximum": 100},
+                            ),
+                            "oneOf": [{"required": ["variant_id"]}, {"required": ["product_id"]}],
+                        },
                     },
                     shipping_address=ref("Address"),
                     shipping_method={

@@ -149,6 +149,15 @@ class BodyReader:
         self._prefix = prefix
         self.errors: list[FieldError] = []
 
+    @property
+    def data(self) -> dict[str, Any]:
+        """The object read (a copy)."""
+        return dict(self._data)
+
+    def field(self, name: str) -> str:
+        """``name`` as errors name it (with this reader's prefix)."""
+        return self._prefix + name
+
     def _fail(self, name: str, message: str) -> None:
         self.errors.append(FieldError(self._prefix + name, message))
 
@@ -290,6 +299,42 @@ class BodyReader:
                 continue
             readers.append(BodyReader(item, f"{self._prefix}{name}[{index}]."))
         return readers
+
+    def optional_names(self, name: str, *, max_items: int, max_length: int) -> list[str] | None:
+        """An optional array of distinct short texts (option names); absent is ``None``."""
+        value = self._data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or len(value) > max_items:
+            self._fail(name, f"must be an array of at most {max_items} strings")
+            return None
+        inner = BodyReader({f"[{i}]": item for i, item in enumerate(value)}, self._prefix + name)
+        found = [
+            inner.text(f"[{i}]", max_length=max_length, min_length=1) for i in range(len(value))
+        ]
+        self.errors.extend(inner.errors)
+        return None if inner.errors else found
+
+    def optional_text_map(
+        self, name: str, *, max_items: int, max_length: int
+    ) -> dict[str, str] | None:
+        """An optional object of short text to short text (option values); absent is ``None``."""
+        value = self._data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict) or len(value) > max_items:
+            self._fail(name, f"must be an object of at most {max_items} entries")
+            return None
+        inner = BodyReader(value, f"{self._prefix}{name}.")
+        found = {
+            key: inner.text(key, max_length=max_length, min_length=1)
+            for key in value
+            if isinstance(key, str) and len(key) <= max_length
+        }
+        if len(found) != len(value):
+            self._fail(name, f"keys must be at most {max_length} characters")
+        self.errors.extend(inner.errors)
+        return None if inner.errors else found
 
     def adopt(self, readers: list[BodyReader]) -> None:
         for reader in readers:

@@ -144,6 +144,7 @@ def commerce_problem(error: CommerceError) -> Response:
         ]
     if isinstance(error, OutOfStock):
         extra["product_ids"] = list(error.product_ids)
+        extra["variant_ids"] = list(error.variant_ids)
     if isinstance(error, IdempotencyRequestInProgress | RetryLater):
         headers["Retry-After"] = str(IN_PROGRESS_RETRY_AFTER)
     if isinstance(error, GatewayUnavailable):

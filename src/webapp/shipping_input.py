@@ -2,7 +2,8 @@
 shipping settings - shared by the routes (``webapp.api.shipping``, ``webapp.api.admin_shipping``)
 and the OpenAPI document (``webapp.openapi_shipping``), so the two cannot drift apart.
 
-A quote's cart is the repeated query value ``item=<product_id>:<quantity>``: a GET, so a quote
+A quote's cart is the repeated query value ``item=<id>:<quantity>`` (a variant's id, or a
+product's for its default variant): a GET, so a quote
 can be cached and linked; at most ``MAX_LINES`` items, the quantity without leading zeros.
 """
 
@@ -56,5 +57,8 @@ def read_cart(values: list[str], errors: list[FieldError]) -> tuple[CartItem, ..
                 FieldError(field, f"must be <product id>:<quantity from 1 to {MAX_QUANTITY}>")
             )
             continue
-        items.append(CartItem(product_id, int(quantity)))
+        if product_id.startswith("var_"):  # a variant's id (ids carry their kind)
+            items.append(CartItem(None, int(quantity), variant_id=product_id))
+        else:
+            items.append(CartItem(product_id, int(quantity)))
     return tuple(items)

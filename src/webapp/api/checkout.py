@@ -38,6 +38,23 @@ MAX_ID = 255
 MAX_METHOD_ID = 64
 
 
+def _cart_item(line: BodyReader) -> CartItem:
+    """``{variant_id, quantity}``, or ``{product_id, quantity}`` for a product's default
+    variant; exactly one of the two ids."""
+    variant_id = line.optional_text("variant_id", max_length=MAX_ID)
+    product_id = line.optional_text("product_id", max_length=MAX_ID)
+    quantity = line.integer("quantity")
+    if (variant_id is None) == (product_id is None):
+        if not line.errors:
+            line.errors.append(
+                FieldError(
+                    line.field("variant_id"), "give exactly one of variant_id and product_id"
+                )
+            )
+        return CartItem(product_id=None, quantity=quantity, variant_id="")
+    return CartItem(product_id=product_id, quantity=quantity, variant_id=variant_id)
+
+
 @bp.post("/intent")
 @rate_limited(LimitedOperation.CHECKOUT_INTENT)
 def create_intent() -> Response:
@@ -45,14 +62,8 @@ def create_intent() -> Response:
     key = idempotency_key(required=False)
     body = BodyReader(json_body())
     lines = body.objects("items", max_items=MAX_LINES)
-    # Only product ids and quantities are read: a client-sent price or total is ignored.
-    items = tuple(
-        CartItem(
-            product_id=line.text("product_id", min_length=1, max_length=MAX_ID),
-            quantity=line.integer("quantity"),
-        )
-        for line in lines
-    )
+    # Only variant or product ids and quantities are read: a client-sent price is ignored.
+    items = tuple(_cart_item(line) for line in lines)
     body.adopt(lines)
     address = body.address("shipping_address")
     method = body.text("shipping_method", min_length=1, max_length=MAX_METHOD_ID)
