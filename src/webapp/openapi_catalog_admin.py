@@ -12,11 +12,22 @@ from typing import Any
 from commerce_core import (
     MAX_DESCRIPTION,
     MAX_IMAGE_BYTES,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    MAX_OPTIONS,
     MAX_PRICE,
     MAX_STOCK,
     MAX_STOCK_REASON,
+    MAX_VARIANTS,
 )
-from webapp.api.admin_catalog import IMAGE_MEDIA_TYPES, MAX_NAME, MAX_SLUG
+from webapp.api.admin_catalog import (
+    IMAGE_MEDIA_TYPES,
+    MAX_NAME,
+    MAX_OPTION_TEXT,
+    MAX_SKU,
+    MAX_SLUG,
+)
+from webapp.api.admin_catalog_csv import CSV_MEDIA_TYPE
 from webapp.openapi_components import (
     AUTHENTICATED,
     COMMON,
@@ -58,6 +69,53 @@ _PRICE = object_schema(
     amount={"type": "integer", "minimum": 1, "maximum": MAX_PRICE, "description": "minor units"},
     currency={"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217"},
 )
+_SKU = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_SKU,
+    "pattern": "^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,62}[A-Za-z0-9])?$",
+    "description": "unique across the catalogue",
+}
+_OPTION_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_OPTION_TEXT}
+_OPTION_NAMES = {
+    "type": ["array", "null"],
+    "maxItems": MAX_OPTIONS,
+    "items": _OPTION_TEXT,
+    "description": "what the variants differ by, in display order, e.g. [size, colour]",
+}
+_OPTION_VALUES = {
+    "type": ["object", "null"],
+    "maxProperties": MAX_OPTIONS,
+    "additionalProperties": _OPTION_TEXT,
+}
+_AMOUNT = {
+    "oneOf": [
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PRICE,
+            "description": "minor units of the product's currency",
+        },
+        {**_PRICE, "description": "in the product's currency"},
+        {"type": "null"},
+    ]
+}
+_STOCK = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_STOCK}
+_NEW_VARIANT = {
+    **object_schema(
+        ["sku", "options", "price"],
+        sku=_SKU,
+        options={**_OPTION_VALUES, "description": "a value for each of the product's options"},
+        price=_AMOUNT,
+        stock=_STOCK,
+        weight_grams={
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "maximum": _MAX_WEIGHT_GRAMS,
+        },
+    ),
+    "additionalProperties": False,
+}
 _STAFF_PRODUCT = {
     "allOf": [
         ref("Product"),
@@ -158,14 +216,27 @@ CATALOG_ADMIN_PATHS: dict[str, Any] = {
                     slug=_SLUG,
                     name=_NAME,
                     description=_DESCRIPTION,
-                    price=_PRICE,
-                    stock={"type": ["integer", "null"], "minimum": 0, "maximum": MAX_STOCK},
+                    price={
+                        **_PRICE,
+                        "description": "the default variant's; with variants, optional: their "
+                        "currency (else the first variant's price must be {amount, currency})",
+                    },
+                    stock=_STOCK,
                     weight_grams=_WEIGHT,
+                    sku={**_SKU, "type": ["string", "null"], "description": "default: the slug"},
+                    option_names=_OPTION_NAMES,
+                    variants={
+                        "type": ["array", "null"],
+                        "minItems": 1,
+                        "maxItems": MAX_VARIANTS,
+                        "items": _NEW_VARIANT,
+                        "description": "with option_names: one per combination sold",
+                    },
                 )
             ),
             "responses": {
                 "201": json_content(_ANSWER, "Created"),
-                "409": problem("conflict: a product has this slug"),
+                "409": problem("conflict: a product has this slug, or a variant this SKU"),
                 **VALIDATION,
                 **AUTHENTICATED,
                 **UNSAFE,
@@ -181,19 +252,13 @@ CATALOG_ADMIN_PATHS: dict[str, Any] = {
                     slug={**_SLUG, "type": ["string", "null"], "description": "a new slug"},
                     name={**_NAME, "type": ["string", "null"]},
                     description=_DESCRIPTION,
-                    price={
-                        "oneOf": [
-                            {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": MAX_PRICE,
-                                "description": "minor units of the product's currency",
-                            },
-                            {**_PRICE, "description": "in the product's currency"},
-                            {"type": "null"},
-                        ]
-                    },
+                    price={**_AMOUNT, "description": "the default variant's"},
                     weight_grams=_WEIGHT,
+                    option_names=_OPTION_NAMES,
+                    fill={
+                        **_OPTION_VALUES,
+                        "description": "an added option's value for the existing variants",
+                    },
                 ),
                 **{"409": problem("conflict: another product has this slug")},
             )["post"],
@@ -212,6 +277,11 @@ CATALOG_ADMIN_PATHS: dict[str, Any] = {
                 "description": "not 0; exactly one of set and add",
             },
             reason={"type": "string", "minLength": 1, "maxLength": MAX_STOCK_REASON},
+            sku={
+                **_SKU,
+                "type": ["string", "null"],
+                "description": "the variant; default: the one variant of a product without options",
+            },
         ),
         **{"409": problem("out_of_stock: the change would leave less than nothing")},
     ),
@@ -220,4 +290,142 @@ CATALOG_ADMIN_PATHS: dict[str, Any] = {
     ),
     "/api/admin/products/{slug}/unarchive": _change("Put an archived product back on sale", None),
     "/api/admin/products/{slug}/image": _IMAGE_UPLOAD,
+    "/api/admin/products/{slug}/variants": {
+        "post": {
+            **_change(
+                "Add a variant to a product with options",
+                _NEW_VARIANT,
+                **{"409": problem("conflict: a variant has this SKU")},
+            )["post"],
+            "responses": {
+                "201": json_content(_ANSWER, "Created"),
+                "404": problem("not_found: no product with this slug"),
+                "409": problem("conflict: a variant has this SKU"),
+                **VALIDATION,
+                **AUTHENTICATED,
+                **UNSAFE,
+            },
+        }
+    },
+    "/api/admin/products/{slug}/variants/{sku}": {
+        "patch": {
+            **_change(
+                "Edit a variant: only the fields given change; archived: off sale (variants "
+                "are never deleted)",
+                {
+                    **object_schema(
+                        [],
+                        sku={**_SKU, "type": ["string", "null"], "description": "a new SKU"},
+                        options=_OPTION_VALUES,
+                        price=_AMOUNT,
+                        weight_grams=_WEIGHT,
+                        archived={"type": ["boolean", "null"]},
+                    ),
+                    "additionalProperties": False,
+                },
+                **{"409": problem("conflict: another variant has this SKU")},
+            )["post"],
+            "parameters": [
+                *_SLUG_PARAMETER,
+                {"name": "sku", "in": "path", "required": True, "schema": STRING},
+            ],
+        }
+    },
 }
+_IMAGE_UPLOAD["post"]["parameters"] = [
+    *_SLUG_PARAMETER,
+    {
+        "name": "sku",
+        "in": "query",
+        "required": False,
+        "schema": _SKU,
+        "description": "the variant whose image this is (default: the product's)",
+    },
+]
+
+# -- the catalogue as CSV (``webapp.api.admin_catalog_csv``): the file itself is the body ---------
+
+_COUNT = {"type": "integer", "minimum": 0}
+_IMPORT_REPORT = object_schema(
+    [
+        "products_created",
+        "products_updated",
+        "variants_created",
+        "variants_updated",
+        "unchanged",
+        "dry_run",
+        "rows",
+    ],
+    products_created=_COUNT,
+    products_updated=_COUNT,
+    variants_created=_COUNT,
+    variants_updated=_COUNT,
+    unchanged=_COUNT,
+    dry_run={"type": "boolean", "description": "true: nothing was written"},
+    rows={
+        "type": "array",
+        "items": object_schema(
+            ["line", "sku", "action"],
+            line={"type": "integer", "description": "the row, as a spreadsheet numbers it"},
+            sku=STRING,
+            action={"enum": ["created", "updated", "unchanged"]},
+        ),
+    },
+)
+CATALOG_CSV_PATHS: dict[str, Any] = {
+    "/api/admin/catalog/export": {
+        "get": {
+            "summary": "The whole catalogue as CSV, archived products too: one row per variant, "
+            f"by product slug ({_PERMISSION})",
+            "tags": ["admin"],
+            "security": SESSION,
+            "responses": {
+                "200": {
+                    "description": "catalog.csv, as an attachment",
+                    "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+                },
+                **AUTHENTICATED,
+                **_FORBIDDEN,
+                **COMMON,
+            },
+        }
+    },
+    "/api/admin/catalog/import": {
+        "post": {
+            "summary": "Create and update products and variants from CSV, keyed by SKU, all or "
+            f"nothing: the file itself as the body, UTF-8, at most {MAX_IMPORT_BYTES} bytes and "
+            f"{MAX_IMPORT_ROWS} rows, with the export's columns ({_PERMISSION}; audited)",
+            "tags": ["admin"],
+            "security": SESSION_CSRF,
+            "parameters": [
+                {
+                    "name": "dry_run",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "boolean"},
+                    "description": "true: check and report, write nothing",
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            },
+            "responses": {
+                **AUTHENTICATED,
+                **UNSAFE,
+                "200": json_content(
+                    object_schema(["report"], report=_IMPORT_REPORT), "What the import did"
+                ),
+                "409": problem("conflict: another change to the catalogue got there first"),
+                "413": problem(f"payload_too_large: more than {MAX_IMPORT_BYTES} bytes"),
+                "415": problem("unsupported_media_type: not text/csv in UTF-8"),
+                "422": problem(
+                    "validation_error: every problem of the file, each as row <n>.<column> "
+                    "(or file), and nothing imported",
+                    "ValidationProblem",
+                ),
+            },
+        }
+    },
+}
+CATALOG_ADMIN_PATHS.update(CATALOG_CSV_PATHS)
