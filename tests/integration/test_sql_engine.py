@@ -84,7 +84,7 @@ def test_sqlite_writers_queue_instead_of_failing_with_database_is_locked(
         with uow:
             entered_at.append(time.monotonic())
             found = uow.products.lock([product.id])[product.id]
-            found.take(1, found.updated_at)
+            found.variants[0].take(1, found.updated_at)
             uow.products.save(found)
             seen.append(found.stock)
             uow.commit()

@@ -23,7 +23,7 @@ from adapters.sql.tables import (
     order_lines,
     orders,
     processed_events,
-    products,
+    product_variants,
     refunds,
 )
 from commerce_core import Money, Order, OrderLine, new_id
@@ -114,7 +114,11 @@ def test_the_database_refuses_negative_stock(engine: Engine) -> None:
         uow.commit()
     _refused(
         engine,
-        lambda c: c.execute(update(products).where(products.c.id == product.id).values(stock=-1)),
+        lambda c: c.execute(
+            update(product_variants)
+            .where(product_variants.c.product_id == product.id)
+            .values(stock=-1)
+        ),
     )
 
 

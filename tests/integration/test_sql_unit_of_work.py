@@ -227,7 +227,7 @@ def test_saving_writes_only_what_changed_one_statement_per_table(
     assert stored == loaded
 
 
-def test_a_sale_updates_only_the_stock_of_a_locked_product(
+def test_a_sale_updates_only_the_stock_of_a_locked_variant(
     engine: Engine, uow: SqlUnitOfWork
 ) -> None:
     product = make_product(stock=5)
@@ -239,10 +239,10 @@ def test_a_sale_updates_only_the_stock_of_a_locked_product(
         seen.clear()
         uow.products.save(locked)  # unchanged: nothing to write
         assert seen == []
-        locked.stock -= 2
-        locked.updated_at = T0 + timedelta(days=1)
+        locked.variants[0].take(2, T0 + timedelta(days=1))
         uow.products.save(locked)
         (update,) = seen
+        assert update.startswith("UPDATE product_variants SET ")
         set_clause = update.split(" SET ")[1].split(" WHERE ")[0]
         assert re.findall(r"(\w+)=", set_clause) == ["stock", "updated_at"]
         uow.commit()

@@ -220,9 +220,12 @@ def test_stock_is_set_or_moved_with_a_reason_and_audited(shop: InMemoryShop) -> 
     assert change_stock(ChangeStock(ADMIN, slug, "broken", add=-2), **ports(shop)).stock == 10
     entries = [(action, details) for _, action, _, details in audit(shop)]
     assert entries == [
-        ("product.stock", {"before": 10, "after": 7, "reason": "counted", "set": 7}),
-        ("product.stock", {"before": 7, "after": 12, "reason": "delivery 42", "add": 5}),
-        ("product.stock", {"before": 12, "after": 10, "reason": "broken", "add": -2}),
+        ("product.stock", {"sku": slug, "before": 10, "after": 7, "reason": "counted", "set": 7}),
+        (
+            "product.stock",
+            {"sku": slug, "before": 7, "after": 12, "reason": "delivery 42", "add": 5},
+        ),
+        ("product.stock", {"sku": slug, "before": 12, "after": 10, "reason": "broken", "add": -2}),
     ]
 
 

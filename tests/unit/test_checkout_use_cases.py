@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from commerce_core import (
@@ -99,7 +100,9 @@ def test_the_order_keeps_the_price_it_was_placed_at(shop: InMemoryShop) -> None:
     with shop.uow as uow:
         product = uow.products.get(shop.product_id)
         assert product is not None
-        product.price = Money(1, "USD")
+        product.replace_variant(
+            attrs.evolve(product.variants[0], price=Money(1, "USD")), shop.clock.now()
+        )
         uow.products.save(product)
         uow.commit()
     order = order_of(shop, result.body["order_id"])

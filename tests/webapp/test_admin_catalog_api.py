@@ -171,8 +171,16 @@ def test_stock_set_and_delta_are_audited_with_who_and_why(
     entries = audit_entries(admin, "product.stock")
     me = admin.get("/api/auth/me").get_json()["user"]["id"]
     assert [(e["actor"], e["target"], e["details"]) for e in entries] == [
-        (me, f"product:{catalog.mug}", {"before": 5, "after": 20, "reason": "counted", "set": 20}),
-        (me, f"product:{catalog.mug}", {"before": 20, "after": 17, "reason": "broken", "add": -3}),
+        (
+            me,
+            f"product:{catalog.mug}",
+            {"sku": "mug", "before": 5, "after": 20, "reason": "counted", "set": 20},
+        ),
+        (
+            me,
+            f"product:{catalog.mug}",
+            {"sku": "mug", "before": 20, "after": 17, "reason": "broken", "add": -3},
+        ),
     ]
     assert entries[0]["ip"] is not None
 

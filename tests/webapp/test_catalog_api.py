@@ -65,7 +65,21 @@ def test_the_catalog_lists_products_with_money_in_minor_units(
         "image_url": "/static/products/l.svg",
         "stock": 1,
         "in_stock": True,
+        "option_names": [],
+        "variants": [
+            {
+                "id": lamp["variants"][0]["id"],
+                "sku": "lamp",
+                "options": {},
+                "price": {"amount": 8900, "currency": "USD"},
+                "stock": 1,
+                "in_stock": True,
+                "weight_grams": None,
+                "image_url": "",
+            }
+        ],
     }
+    assert lamp["variants"][0]["id"].startswith("var_")
 
 
 def test_the_catalog_pages_and_searches(app_client: FlaskClient, catalog: Catalog) -> None:

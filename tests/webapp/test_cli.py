@@ -43,14 +43,32 @@ def test_db_upgrade_then_seed_demo_is_idempotent(runner: CliRunner) -> None:
     again = runner.invoke(cli, ["seed", "--demo"])
 
     assert first.exit_code == 0, first.output
-    assert "Added 14 products" in first.output
+    assert "Added 15 products" in first.output
     assert "Added 9 shipping zones, methods and tax rates (0 were" in first.output
-    assert "Added 0 products (14 were already" in again.output
+    assert "Added 0 products (15 were already" in again.output
     assert "Added 0 shipping zones, methods and tax rates (9 were already" in again.output
-    assert "Added 11 categories and 3 attributes (0 and 0 were" in first.output
-    assert "filled in 14 products." in first.output
-    assert "Added 0 categories and 0 attributes (11 and 3 were already" in again.output
+    assert "Added 13 categories and 3 attributes (0 and 0 were" in first.output
+    assert "filled in 15 products." in first.output
+    assert "Added 0 categories and 0 attributes (13 and 3 were already" in again.output
     assert "filled in 0 products." in again.output
+
+
+def test_the_seeded_demo_sells_sizes_and_colours_with_one_variant_sold_out(
+    runner: CliRunner, app_for_cli: Shopper
+) -> None:
+    assert runner.invoke(cli, ["seed", "--demo"]).exit_code == 0
+
+    shirt = app_for_cli.get("/api/products/linen-shirt").json
+    assert shirt["option_names"] == ["size", "colour"]
+    assert len(shirt["variants"]) == 6
+    assert {v["options"]["size"] for v in shirt["variants"]} == {"S", "M", "L"}
+    assert shirt["price"]["amount"] == min(v["price"]["amount"] for v in shirt["variants"])
+    apron = app_for_cli.get("/api/products/cotton-apron").json
+    stock = {v["sku"]: v["in_stock"] for v in apron["variants"]}
+    assert stock == {"APRON-NATURAL": True, "APRON-INDIGO": True, "APRON-RUST": False}
+    assert apron["in_stock"] is True
+    shirts = app_for_cli.get("/api/products?category=clothing").json
+    assert [p["slug"] for p in shirts["items"]] == ["linen-shirt"]
 
 
 def test_the_seeded_demo_has_categories_two_levels_deep_and_typed_attributes(
@@ -59,7 +77,7 @@ def test_the_seeded_demo_has_categories_two_levels_deep_and_typed_attributes(
     assert runner.invoke(cli, ["seed", "--demo"]).exit_code == 0
 
     tree = app_for_cli.get("/api/categories").json["items"]
-    assert [root["slug"] for root in tree] == ["kitchen", "home", "stationery"]
+    assert [root["slug"] for root in tree] == ["kitchen", "home", "stationery", "clothing"]
     assert [child["slug"] for child in tree[0]["children"]] == [
         "mugs",
         "carafes-and-jugs",
