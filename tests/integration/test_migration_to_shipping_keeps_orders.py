@@ -1,6 +1,9 @@
 """Migrating a shop with orders in it to the schema of addresses, shipping, tax and fulfilment
-keeps every order and its total (no address, no shipping, no tax), and the old orders can go
-on to be shipped - on SQLite and on PostgreSQL."""
+(and on to the head, through product variants) keeps every order and its total (no address, no
+shipping, no tax), and the old orders can go on to be shipped - on SQLite and on PostgreSQL.
+
+The rows go in through ``sqlalchemy.table`` definitions of the columns as they were at
+``0009_notifications``, not through ``adapters.sql.tables``: those describe today's schema."""
 
 from __future__ import annotations
 
@@ -11,15 +14,56 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, make_url
+from sqlalchemy import BigInteger, Integer, String, column, create_engine, insert, make_url, table
 from sqlalchemy.pool import NullPool
 
 from adapters.sql import SqlUnitOfWork, current, make_engine, normalise_url, upgrade
-from adapters.sql.tables import order_lines, orders, products
+from adapters.sql.column_types import UtcDateTime
 from commerce_core import Money, OrderStatus
 
 BEFORE = "0009_notifications"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+# The tables as they were at BEFORE (only the columns written here; the others have defaults).
+products = table(
+    "products",
+    column("id", String),
+    column("slug", String),
+    column("name", String),
+    column("description", String),
+    column("price_amount", BigInteger),
+    column("currency", String),
+    column("image_url", String),
+    column("stock", Integer),
+    column("created_at", UtcDateTime),
+    column("updated_at", UtcDateTime),
+)
+orders = table(
+    "orders",
+    column("id", String),
+    column("user_id", String),
+    column("status", String),
+    column("stock_state", String),
+    column("gateway", String),
+    column("intent_id", String),
+    column("currency", String),
+    column("total_amount", BigInteger),
+    column("captured_amount", BigInteger),
+    column("hold_expires_at", UtcDateTime),
+    column("created_at", UtcDateTime),
+    column("updated_at", UtcDateTime),
+)
+order_lines = table(
+    "order_lines",
+    column("order_id", String),
+    column("line_no", Integer),
+    column("product_id", String),
+    column("slug", String),
+    column("name", String),
+    column("unit_price_amount", BigInteger),
+    column("currency", String),
+    column("quantity", Integer),
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -101,11 +145,18 @@ def test_orders_placed_before_keep_their_totals_and_can_be_shipped(database_url:
         with uow:
             product = uow.products.get("prod_old")
             assert product is not None
+            # Weight and stock now live on the product's one (default) variant.
+            [variant] = product.variants
+            assert product.default_variant == variant
+            assert (variant.sku, variant.price, variant.stock) == ("old-mug", Money(1800, "USD"), 3)
+            assert variant.weight_grams is None  # never weighed: ships as weighing nothing
             assert product.weight_grams is None
-            assert product.stock == 3
+            assert product.stock == 3  # the read-only sum over its variants on sale
             for n in range(3):
                 order = uow.orders.get(f"ord_{n}")
                 assert order is not None
+                [line] = order.lines
+                assert (line.variant_id, line.sku, line.quantity) == (variant.id, "old-mug", 2)
                 assert order.total == Money(3600, "USD")
                 assert order.subtotal == order.total
                 assert order.shipping == Money(0, "USD")

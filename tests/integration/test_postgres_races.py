@@ -1,10 +1,12 @@
 """Real races against a real database: threads released together by a barrier, each with its own
 ``SqlUnitOfWork``, driving the core's use cases as concurrent HTTP requests would.
 
-What must hold under contention: one payment intent pays one order once; stock is never oversold;
-refunds never sum past the capture; no interleaving of confirms, hold expiry and new checkouts
-deadlocks; and on SQLite, ``BEGIN IMMEDIATE`` + the busy timeout turn contention into waiting,
-never into "database is locked".
+What must hold under contention: one payment intent pays one order once; stock is never oversold,
+per variant (the last units of one size go to exactly as many buyers, the other sizes untouched);
+sales of different variants of one product - serialised by the product's row lock - all land,
+none lost; refunds never sum past the capture; no interleaving of confirms, hold expiry and new
+checkouts deadlocks; and on SQLite, ``BEGIN IMMEDIATE`` + the busy timeout turn contention into
+waiting, never into "database is locked".
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from adapters.sql import SqlUnitOfWork, make_engine, upgrade
 from commerce_core import (
     AuditEntry,
     CartItem,
+    ChangeStock,
     ConfirmOrder,
     CreateCheckoutIntent,
     EventKind,
@@ -36,12 +39,17 @@ from commerce_core import (
     OrderNotPayable,
     OrderStatus,
     OutOfStock,
+    Product,
     RefundExceedsCaptured,
     RefundOrder,
     RefundStatus,
     Result,
+    Role,
     StockState,
     SystemClock,
+    User,
+    Variant,
+    change_stock,
     confirm_order,
     create_checkout_intent,
     handle_gateway_event,
@@ -97,11 +105,68 @@ class Shop:
             uow.commit()
         return product.id
 
+    def add_shirt(self, stocks: dict[str, int]) -> str:
+        """A shirt with the option ``size``: one variant per size in ``stocks``, SKU
+        ``SHIRT-<size>``, each its own price (S 1000, M 1200, L 1400, ...)."""
+        now = self.clock.now()
+        product = Product(
+            id=new_id("prod"),
+            slug="shirt",
+            name="Shirt",
+            description="",
+            image_url="",
+            created_at=now,
+            updated_at=now,
+            variants=[
+                Variant(
+                    id=new_id("var"),
+                    sku=f"SHIRT-{size}",
+                    price=Money(1000 + 200 * n, "USD"),
+                    stock=stock,
+                    created_at=now,
+                    updated_at=now,
+                    options=(("size", size),),
+                )
+                for n, (size, stock) in enumerate(stocks.items())
+            ],
+            option_names=("size",),
+        )
+        with SqlUnitOfWork(self.engine) as uow:
+            uow.products.add(product)
+            uow.commit()
+        return product.id
+
+    def add_staff(self, user_id: str) -> str:
+        with SqlUnitOfWork(self.engine) as uow:
+            uow.users.add(
+                User(
+                    user_id,
+                    f"{user_id}@example.com",
+                    "Staff",
+                    "x",
+                    Role.ADMIN,
+                    True,
+                    self.clock.now(),
+                )
+            )
+            uow.commit()
+        return user_id
+
     def stock(self, product_id: str) -> int:
         with SqlUnitOfWork(self.engine) as uow:
             product = uow.products.get(product_id)
         assert product is not None
         return product.stock
+
+    def variants(self, product_id: str) -> dict[str, Variant]:
+        """SKU -> the product's variant, as committed."""
+        with SqlUnitOfWork(self.engine) as uow:
+            product = uow.products.get(product_id)
+        assert product is not None
+        return {v.sku: v for v in product.variants}
+
+    def sku_stock(self, product_id: str) -> dict[str, int]:
+        return {sku: v.stock for sku, v in self.variants(product_id).items()}
 
     def orders(self) -> list[Order]:
         with SqlUnitOfWork(self.engine) as uow:
@@ -110,6 +175,9 @@ class Shop:
 
     def checkout(self, user_id: str, *items: tuple[str, int], **kw: Any) -> str:
         cart = tuple(CartItem(pid, qty) for pid, qty in items)
+        return self.checkout_items(user_id, *cart, **kw)
+
+    def checkout_items(self, user_id: str, *cart: CartItem, **kw: Any) -> str:
         result = create_checkout_intent(CreateCheckoutIntent(user_id, cart), **self.ports(), **kw)
         intent_id: str = result.body["intent_id"]
         return intent_id
@@ -198,6 +266,97 @@ def test_thirty_buyers_of_five_units_make_five_paid_orders(any_engine: Engine) -
     orders = shop.orders()
     assert len(orders) == 5
     assert all(o.status is OrderStatus.PAID for o in orders)
+
+
+def _units_by_variant(orders: list[Order], *states: StockState) -> Counter[str]:
+    """Variant id -> units of the orders in ``states`` (held, taken)."""
+    units: Counter[str] = Counter()
+    for order in orders:
+        if order.stock_state in states:
+            for line in order.lines:
+                units[line.variant_id] += line.quantity
+    return units
+
+
+def test_thirty_buyers_of_the_last_three_of_one_size_hold_exactly_three(
+    any_engine: Engine,
+) -> None:
+    """The last three shirts in S, thirty shoppers at once: three holds of one unit, 27 times
+    out of stock (409) naming that variant, S at 0 and never below; M and L - other rows under
+    the same product lock - keep every unit."""
+    shop = Shop(any_engine)
+    shirt = shop.add_shirt({"S": 3, "M": 10, "L": 4})
+    small = shop.variants(shirt)["SHIRT-S"]
+
+    outcomes = race(
+        30, lambda i: shop.checkout_items(f"usr_{i}", CartItem(None, 1, variant_id=small.id))
+    )
+
+    errors = _errors(outcomes)
+    assert all(isinstance(e, OutOfStock) for e in errors), errors  # no "database is locked"
+    assert len(errors) == 27
+    assert all(e.variant_ids == (small.id,) for e in errors if isinstance(e, OutOfStock))
+    assert len({o for o in outcomes if isinstance(o, str)}) == 3  # three intents
+    assert shop.sku_stock(shirt) == {"SHIRT-S": 0, "SHIRT-M": 10, "SHIRT-L": 4}
+    orders = shop.orders()
+    assert len(orders) == 3
+    assert all(o.status is OrderStatus.AWAITING_PAYMENT for o in orders)
+    assert all(
+        [(line.variant_id, line.sku, line.quantity) for line in o.lines]
+        == [(small.id, "SHIRT-S", 1)]
+        for o in orders
+    )
+    assert _units_by_variant(orders, StockState.HELD) == {small.id: 3}
+
+
+def test_sales_of_different_sizes_of_one_product_at_once_all_land(any_engine: Engine) -> None:
+    """Shoppers buy S, M, or a size with a mug (the lines in either order), and pay; staff
+    take deliveries of M meanwhile. Every change to a size is made under the shirt's row lock,
+    so none is lost (each size down by exactly its sales, M up by exactly its deliveries) and
+    none deadlocks with another (products are always locked by ascending id)."""
+    shop = Shop(any_engine)
+    shirt = shop.add_shirt({"S": 100, "M": 100, "L": 100})
+    mug = shop.add_product(stock=100)
+    sizes = {sku: v.id for sku, v in shop.variants(shirt).items()}
+    staff = shop.add_staff("usr_staff")
+    small, medium = (CartItem(None, 1, variant_id=sizes[f"SHIRT-{s}"]) for s in ("S", "M"))
+    two_medium = attrs.evolve(medium, quantity=2)
+    carts = [
+        (small,),
+        (two_medium,),
+        (small, CartItem(mug, 1)),
+        (CartItem(mug, 1), medium),
+    ]
+
+    def work(i: int) -> object:
+        if i >= 24:
+            return change_stock(
+                ChangeStock(staff, "shirt", "delivery", add=5, sku="SHIRT-M"),
+                uow=SqlUnitOfWork(shop.engine),
+                clock=shop.clock,
+            )
+        intent_id = shop.checkout_items(f"usr_{i}", *carts[i % 4])
+        return shop.confirm(f"usr_{i}", intent_id, f"confirm-{i}")
+
+    outcomes = race(28, work)
+
+    errors = _errors(outcomes)
+    assert errors == [], errors
+    results = [o for o in outcomes if isinstance(o, Result)]
+    assert [r.outcome for r in results] == ["paid"] * 24
+    orders = shop.orders()
+    assert len(orders) == 24
+    assert all(o.status is OrderStatus.PAID for o in orders)
+    sold = _units_by_variant(orders, StockState.TAKEN)
+    # Six carts of each kind: S 6 + 6, M 6 x 2 + 6; and four deliveries of five Ms.
+    assert sold[sizes["SHIRT-S"]] == 12
+    assert sold[sizes["SHIRT-M"]] == 18
+    assert shop.sku_stock(shirt) == {"SHIRT-S": 88, "SHIRT-M": 100 - 18 + 20, "SHIRT-L": 100}
+    assert shop.stock(mug) == 100 - 12
+    for order in orders:  # each line priced at its own size's price
+        for line in order.lines:
+            if line.product_id == shirt:
+                assert line.unit_price == shop.variants(shirt)[line.sku].price
 
 
 @pytest.mark.postgres

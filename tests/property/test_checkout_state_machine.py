@@ -1,13 +1,18 @@
 """The whole core driven at random through the in-memory shop, its invariants checked at every step.
 
-Shoppers create intents for random carts and confirm them with random cards and idempotency keys
-(repeating keys on purpose); browsers confirm at the gateway directly and pass or fail 3-D Secure;
-the gateway's webhooks arrive late, duplicated and shuffled; staff refund random amounts with
-random keys; the gateway goes down now and then; time passes and expired holds are released.
-Whatever happens:
+The shop sells products without options (one variant each, bought by product id or by variant id)
+and a product in three sizes, each size its own variant with its own price and stock (bought by
+variant id only: naming that product alone is refused and changes nothing). Shoppers create
+intents for random carts and confirm them with random cards and idempotency keys (repeating keys
+on purpose); browsers confirm at the gateway directly and pass or fail 3-D Secure; the gateway's
+webhooks arrive late, duplicated and shuffled; staff refund random amounts with random keys,
+cancel paid orders and count or move a variant's stock by its SKU; the gateway goes down now and
+then; time passes and expired holds are released. Whatever happens:
 
 - one intent belongs to one order, for good; no stock ever goes negative;
-- stock is conserved: ``stock + units held + units sold == initial stock`` for every product;
+- stock is conserved per variant: ``stock + units held + units sold == units received`` for every
+  variant (what it started with, plus what staff added or counted since), the units held and sold
+  summed over the order lines naming that variant;
 - a paid order has its stock taken (and an unpaid one has not); it captured exactly its total;
 - refunds: ``refunded <= captured`` and ``refundable >= 0``; the gateway never refunds more than
   our ledger reserved nor charges an intent twice;
@@ -25,7 +30,7 @@ import contextlib
 import copy
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +52,7 @@ from commerce_core import (
     MAX_QUANTITY,
     CancelPaidOrder,
     CartItem,
+    ChangeStock,
     CommerceError,
     ConfirmOrder,
     CreateCheckoutIntent,
@@ -63,6 +69,7 @@ from commerce_core import (
     IdempotencyRequestInProgress,
     IllegalTransition,
     IntentStatus,
+    InvalidInput,
     Money,
     NotFound,
     Order,
@@ -71,6 +78,7 @@ from commerce_core import (
     OrderStatus,
     OutOfStock,
     PaymentIntent,
+    Product,
     Refund,
     RefundExceedsCaptured,
     RefundOrder,
@@ -79,11 +87,14 @@ from commerce_core import (
     Role,
     StockState,
     User,
+    Variant,
     cancel_paid_order,
+    change_stock,
     confirm_order,
     create_checkout_intent,
     fulfil_order,
     handle_gateway_event,
+    new_id,
     reconcile_payments,
     refund_order,
     release_expired_holds,
@@ -93,6 +104,7 @@ from commerce_core.testing import strategies as cst
 from commerce_core.use_cases.settlement import end_unpaid
 
 UNCAPPED = HoldLimits(10**6, 10**6, 10**6, 10**6)
+SIZES = ("S", "M", "L")
 SHOPPERS = ("usr_ann", "usr_ben")
 STAFF = ("usr_staff_1", "usr_staff_2")
 CONFIRM_OUTCOMES = {"paid", "already_paid", "requires_action", "declined", "processing"}
@@ -106,6 +118,38 @@ CLOCK_STEPS = st.sampled_from(
 )
 
 
+def sized_product(shop: InMemoryShop, slug: str, sizes: Iterable[tuple[Money, int]]) -> Product:
+    """A product with the option ``size``: one variant per (price, stock), sized S, M and L
+    in turn (at most three), with SKUs ``<SLUG>-S`` and so on; added to ``shop``."""
+    now = shop.clock.now()
+    product = Product(
+        id=new_id("prod"),
+        slug=slug,
+        name=slug.title(),
+        description="",
+        image_url="",
+        created_at=now,
+        updated_at=now,
+        variants=[
+            Variant(
+                id=new_id("var"),
+                sku=f"{slug.upper()}-{size}",
+                price=price,
+                stock=stock,
+                created_at=now,
+                updated_at=now,
+                options=(("size", size),),
+            )
+            for size, (price, stock) in zip(SIZES, sizes, strict=False)
+        ],
+        option_names=("size",),
+    )
+    with shop.uow as uow:
+        uow.products.add(product)
+        uow.commit()
+    return product
+
+
 # -- the invariants, as a plain function so that a test can prove it can fail ---------------
 
 
@@ -117,25 +161,21 @@ def all_orders(shop: InMemoryShop) -> list[Order]:
     return list(shop.store.data.orders.values())
 
 
-def check_shop_invariants(shop: InMemoryShop, initial_stock: Mapping[str, int]) -> None:
-    """Raise ``AssertionError`` if the shop's committed state breaks any invariant."""
-    products = {pid: shop.store.data.products.get(pid) for pid in initial_stock}
+def check_shop_invariants(shop: InMemoryShop, received: Mapping[str, int]) -> None:
+    """Raise ``AssertionError`` if the shop's committed state breaks any invariant.
+
+    ``received`` maps every variant id to the units it ever received (its initial stock, plus
+    what staff added or counted since): stock is conserved per variant, never per product."""
+    variants = {v.id: v for p in shop.store.data.products.values() for v in p.variants}
     orders = all_orders(shop)
 
     intents = [o.intent_id for o in orders if o.intent_id is not None]
     assert len(intents) == len(set(intents)), "one payment intent is attached to two orders"
 
-    held: Counter[str] = Counter()
-    taken: Counter[str] = Counter()
+    held, taken = _units_by_variant(shop, orders)
     for order in orders:
         if order.stock_state is StockState.HELD:
             assert order.status is OrderStatus.AWAITING_PAYMENT, f"{order.id} holds stock"
-            for line in order.lines:
-                held[line.product_id] += line.quantity
-        elif order.stock_state is StockState.TAKEN:
-            for line in order.lines:
-                taken[line.product_id] += line.quantity
-
         if order.status.is_paid:
             assert order.stock_state is StockState.TAKEN, f"paid {order.id} lacks its stock"
             assert order.captured == order.total, f"{order.id} captured {order.captured}"
@@ -153,13 +193,32 @@ def check_shop_invariants(shop: InMemoryShop, initial_stock: Mapping[str, int]) 
             assert order.status is not OrderStatus.NEEDS_REFUND, f"{order.id} owes nothing"
             assert order.refunds == [], f"unpaid {order.id} has refunds"
 
-    for pid, initial in initial_stock.items():
-        product = products[pid]
-        assert product is not None, f"product {pid} vanished"
-        assert product.stock >= 0, f"{pid} stock is negative: {product.stock}"
-        assert product.stock + held[pid] + taken[pid] == initial, (
-            f"{pid}: stock {product.stock} + held {held[pid]} + sold {taken[pid]} != {initial}"
+    assert set(variants) == set(received), "a variant appeared or vanished"
+    for vid, units in received.items():
+        stock = variants[vid].stock
+        assert stock >= 0, f"{vid} stock is negative: {stock}"
+        assert stock + held[vid] + taken[vid] == units, (
+            f"{vid}: stock {stock} + held {held[vid]} + sold {taken[vid]} != {units} received"
         )
+
+
+def _units_by_variant(shop: InMemoryShop, orders: list[Order]) -> tuple[Counter[str], Counter[str]]:
+    """Variant id -> units held, and -> units sold (taken), over the orders' lines; each line
+    must name a variant of its own product, by its SKU."""
+    owner = {v.id: (p.id, v.sku) for p in shop.store.data.products.values() for v in p.variants}
+    held: Counter[str] = Counter()
+    taken: Counter[str] = Counter()
+    for order in orders:
+        for line in order.lines:
+            assert owner.get(line.variant_id) == (line.product_id, line.sku), (
+                f"{order.id} sold {line.variant_id!r} ({line.sku!r}), "
+                f"not a variant of {line.product_id}"
+            )
+            if order.stock_state is StockState.HELD:
+                held[line.variant_id] += line.quantity
+            elif order.stock_state is StockState.TAKEN:
+                taken[line.variant_id] += line.quantity
+    return held, taken
 
 
 def _check_refund_ledger(order: Order) -> None:
@@ -297,8 +356,15 @@ class CheckoutMachine(RuleBasedStateMachine):
         self.shop = InMemoryShop()
         self.gateway = CrashingGateway(self.shop.clock)
         self.shop.gateway = self.gateway
-        self.initial_stock: dict[str, int] = {}
-        self.product_ids: list[str] = []  # creation order: random ids must not steer choices
+        # Variant id -> units ever received (initial stock, then staff's counts and moves).
+        self.received: dict[str, int] = {}
+        # Creation order throughout: random ids must not steer choices.
+        self.variant_ids: list[str] = []
+        self.single_ids: list[str] = []  # products without options (one variant each)
+        self.sized_ids: list[str] = []  # products with options (a variant per size)
+        self.default_of: dict[str, str] = {}  # a product without options -> its one variant
+        self.product_of: dict[str, Product] = {}  # variant id -> its product (as created)
+        self.sku_of: dict[str, str] = {}  # variant id -> SKU
         self.intents: list[str] = []
         self.owner: dict[str, str] = {}  # intent id -> shopper
         self.order_of_intent: dict[str, str] = {}  # intent id -> order id, for good
@@ -321,7 +387,11 @@ class CheckoutMachine(RuleBasedStateMachine):
         return copy.deepcopy(self.shop.store.data.orders[order_id])
 
     def _stock(self) -> dict[str, int]:
-        return {pid: self.shop.store.data.products[pid].stock for pid in self.product_ids}
+        """Variant id -> its committed stock."""
+        return {v.id: v.stock for p in self.shop.store.data.products.values() for v in p.variants}
+
+    def _order_count(self) -> int:
+        return len(self.shop.store.data.orders)
 
     def _collect_events(self) -> None:
         fresh = self.shop.gateway.take_events()
@@ -357,20 +427,41 @@ class CheckoutMachine(RuleBasedStateMachine):
 
     @initialize(
         currency=cst.currencies(),
-        stocks=st.lists(st.integers(0, 12), min_size=2, max_size=3),
+        stocks=st.lists(st.integers(0, 12), min_size=1, max_size=2),
+        size_stocks=st.lists(st.integers(0, 6), min_size=len(SIZES), max_size=len(SIZES)),
         data=st.data(),
     )
-    def open_shop(self, currency: str, stocks: list[int], data: st.DataObject) -> None:
+    def open_shop(
+        self, currency: str, stocks: list[int], size_stocks: list[int], data: st.DataObject
+    ) -> None:
+        """Products without options, and a shirt whose sizes differ in price and stock."""
         with self.shop.uow as uow:
             for n, staff in enumerate(STAFF):
                 now = self.shop.clock.now()
                 uow.users.add(User(staff, f"staff{n}@example.com", "S", "x", Role.ADMIN, True, now))
             uow.commit()
+        prices = cst.money(currency=currency, min_amount=1, max_amount=100_000)
         for stock in stocks:
-            price = data.draw(cst.money(currency=currency, min_amount=1, max_amount=100_000))
-            product = self.shop.add_product(stock=stock, price=price)
-            self.initial_stock[product.id] = stock
-            self.product_ids.append(product.id)
+            product = self.shop.add_product(stock=stock, price=data.draw(prices, label="price"))
+            self._adopt_product(product)
+        size_prices = data.draw(
+            st.lists(prices, min_size=3, max_size=3, unique_by=lambda m: m.amount),
+            label="size prices",
+        )
+        shirt = sized_product(self.shop, "shirt", zip(size_prices, size_stocks, strict=True))
+        self._adopt_product(shirt)
+
+    def _adopt_product(self, product: Product) -> None:
+        if product.option_names:
+            self.sized_ids.append(product.id)
+        else:
+            self.single_ids.append(product.id)
+            self.default_of[product.id] = product.variants[0].id
+        for variant in product.variants:
+            self.received[variant.id] = variant.stock
+            self.variant_ids.append(variant.id)
+            self.product_of[variant.id] = product
+            self.sku_of[variant.id] = variant.sku
 
     # -- shoppers --------------------------------------------------------------------------
 
@@ -390,22 +481,49 @@ class CheckoutMachine(RuleBasedStateMachine):
     def confirm(self, data: st.DataObject) -> None:
         self._confirm(data, data.draw(st.sampled_from(self.intents), label="intent"))
 
+    def _cart(self, data: st.DataObject) -> tuple[CartItem, ...]:
+        """One or two lines: a variant by its id, a product without options by its id (its
+        one variant), and now and then the product with sizes named without a size."""
+        refs = [CartItem(None, 1, variant_id=vid) for vid in self.variant_ids]
+        refs += [CartItem(pid, 1) for pid in self.single_ids]
+        lines = data.draw(
+            st.lists(st.tuples(st.sampled_from(refs), st.integers(1, 2)), min_size=1, max_size=2),
+            label="cart",
+        )
+        items = [attrs.evolve(ref, quantity=qty) for ref, qty in lines]
+        if data.draw(st.integers(0, 11), label="size forgotten?") == 0:
+            pid = data.draw(st.sampled_from(self.sized_ids), label="sized product")
+            items.append(CartItem(pid, 1))
+        return tuple(items)
+
     def _create_intent(self, data: st.DataObject) -> str | None:
         # A tick per checkout: orders get distinct hold deadlines, so the expiry job handles
         # them in creation order rather than in the order of their random ids (which would
         # make runs irreproducible for hypothesis).
         self.shop.clock.advance(timedelta(seconds=1))
         user = data.draw(st.sampled_from(SHOPPERS), label="shopper")
-        items = data.draw(cst.cart_items(self.product_ids, max_size=2, max_quantity=2))
+        items = self._cart(data)
         keyed = data.draw(st.booleans(), label="with a key")
         key = self._key(data, self.checkout_keys, user) if keyed else None
-        wanted: Counter[str] = Counter()
+        # What the cart names, as the core's idempotency sees it: a product's default variant
+        # named by the product is another request than the same variant named by its id.
+        named: Counter[tuple[str, str]] = Counter()
+        wanted: Counter[str] = Counter()  # variant id -> units
         for item in items:
-            wanted[item.product_id] += item.quantity
-        request = tuple(sorted(wanted.items()))
+            named[item.key] += item.quantity
+            if item.variant_id is not None:
+                wanted[item.variant_id] += item.quantity
+            elif item.product_id in self.default_of:
+                wanted[self.default_of[item.product_id]] += item.quantity
+        request = tuple(sorted(named.items()))
+        # A product with sizes named without one: the shopper must choose, nothing is held.
+        unresolved = any(
+            item.variant_id is None and item.product_id in self.sized_ids for item in items
+        )
         prior = self.checkout_keys.get((user, key)) if key is not None else None
         stock = self._stock()
-        short = any(qty > stock[pid] for pid, qty in wanted.items())
+        orders = self._order_count()
+        short = any(qty > stock[vid] for vid, qty in wanted.items())
         armed = self.outage_armed
 
         try:
@@ -417,11 +535,25 @@ class CheckoutMachine(RuleBasedStateMachine):
             assert prior is not None
             assert prior.request != request
             return None
-        except OutOfStock:
-            event("checkout: out of stock")
+        except InvalidInput as refused:
+            event("checkout: a product with sizes named without its size")
+            reasons = [e.message for e in refused.errors]
+            assert unresolved, reasons
             assert prior is None
-            assert short
+            assert any("several variants" in reason for reason in reasons), reasons
             assert self._stock() == stock
+            assert self._order_count() == orders
+            return None
+        except OutOfStock as short_of:
+            event("checkout: out of stock")
+            named_short = set(short_of.variant_ids)
+            assert prior is None
+            assert not unresolved
+            assert short
+            # It names exactly the variants short of stock, whichever way the cart named them.
+            assert named_short == {vid for vid, qty in wanted.items() if qty > stock[vid]}
+            assert self._stock() == stock
+            assert self._order_count() == orders
             return None
         except HoldLimitReached:
             event("checkout: hold limit")
@@ -430,7 +562,7 @@ class CheckoutMachine(RuleBasedStateMachine):
                 held = uow.orders.held_unpaid(user_id=user)
             limits = DEFAULT_HOLD_LIMITS
             assert held.orders >= limits.orders_per_account or (
-                held.units + sum(wanted.values()) > limits.units_per_account
+                held.units + sum(named.values()) > limits.units_per_account
             )
             assert self._stock() == stock  # a refused checkout holds nothing
             return None
@@ -438,6 +570,7 @@ class CheckoutMachine(RuleBasedStateMachine):
             assert prior is None
             assert armed
             assert not short
+            assert not unresolved
             assert self._stock() == stock  # the order was cancelled, its hold given back
             return None
         if prior is not None:
@@ -447,8 +580,18 @@ class CheckoutMachine(RuleBasedStateMachine):
             return None
         event("checkout: created")
         assert not short, "an intent was created without enough stock"
+        assert not unresolved, "a product with sizes was sold without naming the size"
         assert not result.replayed
         intent_id = self._adopt(user, result)
+        placed = self._order(str(result.body["order_id"]))
+        sold: Counter[str] = Counter()
+        for line in placed.lines:
+            sold[line.variant_id] += line.quantity
+            assert (
+                line.unit_price
+                == self.product_of[line.variant_id].must_variant(line.variant_id).price
+            ), "a line priced at another variant's price"
+        assert sold == wanted, "the order holds other variants than the cart named"
         if key is not None:
             self.checkout_keys[(user, key)] = KeyUse(request, result)
         return intent_id
@@ -605,9 +748,9 @@ class CheckoutMachine(RuleBasedStateMachine):
         if sell_out:
             rest = self._stock()
             others = tuple(
-                CartItem(pid, min(rest[pid], MAX_QUANTITY))
-                for pid in sorted({line.product_id for line in order.lines})
-                if rest[pid] > 0
+                CartItem(None, min(rest[vid], MAX_QUANTITY), variant_id=vid)
+                for vid in sorted({line.variant_id for line in order.lines})
+                if rest[vid] > 0
             )
             if others:
                 user = next(u for u in SHOPPERS if u != self.owner[intent_id])
@@ -771,6 +914,50 @@ class CheckoutMachine(RuleBasedStateMachine):
         assert after.fulfilment is not None
         assert after.captured == before.captured
 
+    @rule(data=st.data())
+    def staff_count_or_move_stock(self, data: st.DataObject) -> None:
+        """A stock take or a delivery, for one SKU: the shelf counted (``set_to``) or units
+        moved in or out (``add``; taking out more than is left is refused). The product without
+        options may be named alone (its one variant); the shirt only with a size's SKU."""
+        vid = data.draw(st.sampled_from(self.variant_ids), label="variant")
+        product = self.product_of[vid]
+        by_sku = data.draw(st.integers(0, 3), label="names the SKU?") > 0
+        sku = self.sku_of[vid] if by_sku else None
+        set_to, add = data.draw(
+            st.one_of(
+                st.tuples(st.integers(0, 12), st.none()),
+                st.tuples(st.none(), st.sampled_from([-4, -3, -2, -1, 1, 2, 3, 6])),
+            ),
+            label="set to / add",
+        )
+        stock = self._stock()
+        before = stock[vid]
+        try:
+            change_stock(
+                ChangeStock(STAFF[0], product.slug, "stock take", set_to, add, sku=sku),
+                uow=self.shop.uow,
+                clock=self.shop.clock,
+            )
+        except InvalidInput:
+            event("stock: the shirt named without a size's SKU")
+            assert sku is None
+            assert product.option_names
+            assert self._stock() == stock
+            return
+        except OutOfStock as refused:
+            event("stock: taking out more than is left refused")
+            named_short = refused.variant_ids
+            assert add is not None
+            assert before + add < 0
+            assert named_short == (vid,)
+            assert self._stock() == stock
+            return
+        event(f"stock: {'counted' if set_to is not None else 'moved'}")
+        assert sku is not None or not product.option_names
+        after = set_to if set_to is not None else before + (add or 0)
+        assert self._stock() == {**stock, vid: after}, "another variant's stock moved"
+        self.received[vid] += after - before
+
     @precondition(lambda self: self.order_ids)
     @rule(data=st.data())
     def staff_cancel_a_paid_order(self, data: st.DataObject) -> None:
@@ -797,8 +984,9 @@ class CheckoutMachine(RuleBasedStateMachine):
         assert after.stock_state is StockState.RELEASED
         returned: Counter[str] = Counter()
         for line in before.lines:
-            returned[line.product_id] += line.quantity
-        assert self._stock() == {pid: stock[pid] + returned[pid] for pid in stock}
+            returned[line.variant_id] += line.quantity
+        # Each sold unit back on the very variant it was sold from, no other stock touched.
+        assert self._stock() == {vid: stock[vid] + returned[vid] for vid in stock}
 
     @precondition(lambda self: self.refund_keys)
     @rule(data=st.data())
@@ -929,14 +1117,14 @@ class CheckoutMachine(RuleBasedStateMachine):
             self._collect_events()
             if not self.undelivered:
                 break
-        check_shop_invariants(self.shop, self.initial_stock)
+        check_shop_invariants(self.shop, self.received)
         check_captured_money_settled(self.shop, self.gateway)
 
     # -- invariants ------------------------------------------------------------------------
 
     @invariant()
     def shop_is_consistent(self) -> None:
-        check_shop_invariants(self.shop, self.initial_stock)
+        check_shop_invariants(self.shop, self.received)
 
     @invariant()
     def an_intent_keeps_its_order(self) -> None:
@@ -973,30 +1161,73 @@ if os.environ.get("HYPOTHESIS_PROFILE") == "thorough":
 # -- the invariant checks can fail ----------------------------------------------------------
 
 
+def _stored(shop: InMemoryShop, sku: str) -> Variant:
+    """The committed variant ``sku`` itself (not a copy): for a test to corrupt it."""
+    for product in shop.store.data.products.values():
+        variant = product.variant_by_sku(sku)
+        if variant is not None:
+            return variant
+    raise LookupError(sku)
+
+
+def _demo_variant(shop: InMemoryShop) -> str:
+    """The id of the one variant of the shop's demo product."""
+    return shop.store.data.products[shop.product_id].variants[0].id
+
+
 def _busy_shop() -> tuple[InMemoryShop, dict[str, int]]:
+    """A demo product (5 in stock) and a shirt in S, M, L (4 of each); Ann paid for two of the
+    demo product and two shirts in M, Ben holds a shirt in M and one in L."""
     shop = InMemoryShop.with_demo_product(stock=5)
+    shirt = sized_product(shop, "shirt", [(Money(p, "USD"), 4) for p in (1000, 1200, 1400)])
+    size = {v.options[0][1]: v.id for v in shirt.variants}
+    carts = {
+        "usr_ann": (CartItem(shop.product_id, 2), CartItem(None, 2, variant_id=size["M"])),
+        "usr_ben": (
+            CartItem(None, 1, variant_id=size["M"]),
+            CartItem(None, 1, variant_id=size["L"]),
+        ),
+    }
     for user, method in (("usr_ann", "pm_card_visa"), ("usr_ben", None)):
-        body = create_checkout_intent(
-            CreateCheckoutIntent(user, (CartItem(shop.product_id, 2),)), **shop.ports
-        ).body
+        body = create_checkout_intent(CreateCheckoutIntent(user, carts[user]), **shop.ports).body
         if method:
             confirm_order(ConfirmOrder(user, body["intent_id"], method, "k"), **shop.ports)
-    check_shop_invariants(shop, {shop.product_id: 5})
-    return shop, {shop.product_id: 5}
+    received = {_demo_variant(shop): 5} | dict.fromkeys(size.values(), 4)
+    check_shop_invariants(shop, received)
+    assert [_stored(shop, f"SHIRT-{s}").stock for s in SIZES] == [4, 1, 3]
+    return shop, received
 
 
 def test_the_invariant_check_catches_a_corrupted_stock_level() -> None:
-    shop, initial = _busy_shop()
-    shop.store.data.products[shop.product_id].stock += 1
+    """A unit moved from one size to another: the shirt's stock as a whole is right, yet S
+    has one unit too few and M one too many - only a per-variant count sees it."""
+    shop, received = _busy_shop()
+    total = sum(_stored(shop, f"SHIRT-{s}").stock for s in SIZES)
+    _stored(shop, "SHIRT-S").stock -= 1
+    _stored(shop, "SHIRT-M").stock += 1
+    assert sum(_stored(shop, f"SHIRT-{s}").stock for s in SIZES) == total
     with pytest.raises(AssertionError, match="held"):
-        check_shop_invariants(shop, initial)
+        check_shop_invariants(shop, received)
+
+
+def test_the_invariant_check_catches_a_hold_booked_to_another_size() -> None:
+    """Ben's hold on an L said to be on an S: the units held per variant no longer add up."""
+    shop, received = _busy_shop()
+    held = next(o for o in shop.store.data.orders.values() if o.status is not OrderStatus.PAID)
+    small = _stored(shop, "SHIRT-S")
+    held.lines = tuple(
+        attrs.evolve(line, variant_id=small.id, sku=small.sku) if line.sku == "SHIRT-L" else line
+        for line in held.lines
+    )
+    with pytest.raises(AssertionError, match="held"):
+        check_shop_invariants(shop, received)
 
 
 def test_the_invariant_check_catches_negative_stock() -> None:
-    shop, _ = _busy_shop()
-    shop.store.data.products[shop.product_id].stock = -1
+    shop, received = _busy_shop()
+    _stored(shop, "SHIRT-L").stock = -1
     with pytest.raises(AssertionError, match="negative"):
-        check_shop_invariants(shop, {shop.product_id: 0})
+        check_shop_invariants(shop, received)
 
 
 def test_the_invariant_check_catches_a_paid_order_without_its_stock() -> None:
@@ -1084,5 +1315,5 @@ def test_the_settled_money_check_passes_once_the_capture_is_refunded() -> None:
     event = next(e for e in gateway.take_events() if e.kind is EventKind.PAYMENT_SUCCEEDED)
     handle_gateway_event(event, **shop.ports)
     check_captured_money_settled(shop, gateway)
-    check_shop_invariants(shop, {shop.product_id: 5})
+    check_shop_invariants(shop, {_demo_variant(shop): 5})
     assert shop.store.data.orders[order.id].status is OrderStatus.CANCELLED
