@@ -21,6 +21,7 @@ from webapp.config import Settings
 from webapp.csrf import CSRF_HEADER, check_csrf
 from webapp.media import install_media
 from webapp.origins import install_origin_check
+from webapp.assets import install_assets
 from webapp.pages import install_pages
 from webapp.payloads import PathSegment
 from webapp.problems import install_error_handlers
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.after_request(_harden)
     install_error_handlers(app)
     register_blueprints(app)
+    install_assets(app)
     install_pages(app)
     install_media(app)
     return app

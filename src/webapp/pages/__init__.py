@@ -1,4 +1,4 @@
-"""The server-rendered HTML pages: for now signing in, signing up and signing out.
+"""The server-rendered HTML pages: the storefront, the account pages and the admin console.
 
 ``install_pages(app)`` registers them with what every page needs:
 
@@ -10,11 +10,17 @@
   script posts a form (``WTF_CSRF_HEADERS``, set by ``webapp.app``).
 - Failures shown as HTML pages (``webapp.pages.errors``).
 
+- What every template may use (``page_context``): ``shop_name``, ``signed_in_user`` (or None),
+  ``cart_count`` (0 unless a cart module says more) and ``asset_url`` (``webapp.assets``).
+
 Templates live in ``webapp/templates`` (autoescaped; no inline script or style, which the
-Content-Security-Policy forbids - styles are ``webapp/static/css``).
+Content-Security-Policy forbids - styles are ``webapp/static/css``, scripts ``webapp/static/js``,
+both served under content-hashed names).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
@@ -22,8 +28,16 @@ from flask_wtf.csrf import CSRFProtect
 from webapp.csrf import UNSAFE_METHODS, is_api_path
 from webapp.pages import auth
 from webapp.pages.errors import install_error_pages, is_page_path
+from webapp.sessions import current_user
 
-__all__ = ["install_pages", "is_page_path"]
+__all__ = ["SHOP_NAME", "install_pages", "is_page_path"]
+
+SHOP_NAME = "Shop"
+
+
+def page_context() -> dict[str, Any]:
+    """What every page's template may use (a module may add more: the cart's size)."""
+    return {"shop_name": SHOP_NAME, "signed_in_user": current_user(), "cart_count": 0}
 
 
 def install_pages(app: Flask) -> None:
@@ -38,5 +52,6 @@ def install_pages(app: Flask) -> None:
         forms_csrf.protect()
 
     app.before_request(protect_page_forms)
+    app.context_processor(page_context)
     install_error_pages(app)
     app.register_blueprint(auth.bp)
