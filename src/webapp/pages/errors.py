@@ -35,6 +35,7 @@ def is_page_path(path: str) -> bool:
 def _as_page(problem: Response) -> Response:
     body: Any = problem.get_json(silent=True)
     details = body if isinstance(body, dict) else {}
+    retry_after = problem.headers.get("Retry-After", "")
     page = Response(
         render_template(
             "error.html",
@@ -42,6 +43,8 @@ def _as_page(problem: Response) -> Response:
             title=str(details.get("title") or problem.status),
             detail=str(details.get("detail") or ""),
             error_id=details.get("error_id"),
+            # Seconds to wait (a 429's, a 503's), said in words on the page.
+            retry_after=int(retry_after) if retry_after.isdigit() else None,
         ),
         status=problem.status_code,
         mimetype="text/html",
