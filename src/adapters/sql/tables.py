@@ -40,6 +40,8 @@ from commerce_core import MessageStatus, OrderStatus, RefundStatus, StockState
 __all__ = [
     "attribute_definitions",
     "audit_log",
+    "cart_lines",
+    "carts",
     "categories",
     "event_outbox",
     "idempotency_records",
@@ -436,6 +438,32 @@ saved_addresses = Table(
     Column("label", String(50), nullable=False),
     Column("address", _JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Shoppers' carts: an account's (one each: the unique user_id) or an anonymous visitor's (no
+# user_id; known by its random id alone). Untouched carts are purged by updated_at.
+carts = Table(
+    "carts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), nullable=True, unique=True),
+    # The order placed from the cart while its payment is under way.
+    Column("order_id", String(ID), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False, index=True),
+)
+
+# A cart's lines in the order the shopper added them. No key to the variant: a cart keeps what
+# the shopper chose and the view flags what the catalogue no longer sells.
+cart_lines = Table(
+    "cart_lines",
+    metadata,
+    Column("cart_id", String(ID), ForeignKey("carts.id", ondelete="CASCADE"), nullable=False),
+    Column("variant_id", String(ID), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    PrimaryKeyConstraint("cart_id", "variant_id"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
 )
 
 job_leases = Table(

@@ -37,6 +37,7 @@ from adapters.sql.accounts import (
 from adapters.sql.addresses import SqlAddressBook
 from adapters.sql.attributes import SqlAttributeRepository
 from adapters.sql.audit import SqlAuditLog
+from adapters.sql.carts import SqlCartRepository
 from adapters.sql.categories import SqlCategoryRepository
 from adapters.sql.events import SqlProcessedEventRepository
 from adapters.sql.idempotency import SqlIdempotencyRepository
@@ -53,6 +54,7 @@ from commerce_core import (
     AddressBook,
     AttributeRepository,
     AuditLog,
+    CartRepository,
     CategoryRepository,
     DomainEvent,
     EventBuffer,
@@ -107,6 +109,7 @@ class SqlUnitOfWork:
     addresses: AddressBook
     categories: CategoryRepository
     attributes: AttributeRepository
+    carts: CartRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -151,6 +154,7 @@ class SqlUnitOfWork:
         self.addresses = SqlAddressBook(connection)
         self.categories = SqlCategoryRepository(connection)
         self.attributes = SqlAttributeRepository(connection)
+        self.carts = SqlCartRepository(connection)
         return self
 
     def __exit__(

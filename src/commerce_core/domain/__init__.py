@@ -34,6 +34,7 @@ from commerce_core.domain.attributes import (
     validate_attribute_code,
 )
 from commerce_core.domain.audit import GENESIS_HASH, AuditEntry, verify_chain
+from commerce_core.domain.carts import Cart, CartLimits, CartLine
 from commerce_core.domain.catalog import (
     MAX_OPTIONS,
     MAX_PRICE,
@@ -228,6 +229,9 @@ __all__ = [
     "AttributeValue",
     "AuditEntry",
     "BuyerAction",
+    "Cart",
+    "CartLimits",
+    "CartLine",
     "CatalogFacets",
     "CatalogQuery",
     "CatalogSort",

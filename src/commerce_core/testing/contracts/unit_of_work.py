@@ -26,6 +26,7 @@ from commerce_core.errors import CommerceError, Conflict, EmailAlreadyRegistered
 from commerce_core.ports import UnitOfWork
 from commerce_core.testing.contracts._support import T0
 from commerce_core.testing.contracts._support import raises as _raises
+from commerce_core.testing.contracts.carts import CartContract
 from commerce_core.testing.contracts.catalog_details import AttributeContract, CategoryContract
 from commerce_core.testing.contracts.message_outbox import AccountMailContract
 from commerce_core.testing.contracts.shipping import AddressBookContract, ShippingContract
@@ -96,12 +97,14 @@ class UnitOfWorkContract(
     AddressBookContract,
     CategoryContract,
     AttributeContract,
+    CartContract,
 ):
     """Every ``UnitOfWork`` (and the repositories it hands out) behaves like this - and answers
     the staff's searches alike (``StaffQueriesContract``), keeps messages, reset tokens and
     sign-in addresses alike (``AccountMailContract``), shipping zones, methods and tax rates
     (``ShippingContract``), shoppers' saved addresses (``AddressBookContract``), the category
-    tree (``CategoryContract``) and product attributes (``AttributeContract``)."""
+    tree (``CategoryContract``), product attributes (``AttributeContract``) and shoppers' carts
+    (``CartContract``)."""
 
     def test_committed_work_is_kept(self, new_uow: NewUow) -> None:
         product = make_product(now=T0)
