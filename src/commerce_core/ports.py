@@ -15,13 +15,16 @@ are locked in one fixed order everywhere: the order row first, then product rows
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypedDict
+
+import attrs
 
 from commerce_core.domain.accounts import Session, User
 from commerce_core.domain.attributes import AttributeDefinition, AttributeValue
 from commerce_core.domain.audit import AuditEntry
+from commerce_core.domain.carts import Cart
 from commerce_core.domain.catalog import Product
 from commerce_core.domain.catalog_search import CatalogFacets, CatalogQuery
 from commerce_core.domain.categories import Category
@@ -49,8 +52,10 @@ __all__ = [
     "AttemptStore",
     "AttributeRepository",
     "AuditLog",
+    "CartRepository",
     "CategoryRepository",
     "Clock",
+    "DailySales",
     "EventBuffer",
     "EventOutbox",
     "EventSink",
@@ -290,6 +295,17 @@ class ImageStore(Protocol):
         ...
 
 
+@attrs.frozen
+class DailySales:
+    """What ``OrderRepository.paid_by_day`` answers for one UTC day and one currency: how many
+    orders were paid that day and the money captured for them (minor units)."""
+
+    day: date
+    currency: str
+    orders: int
+    amount: int
+
+
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
 
@@ -322,6 +338,12 @@ class OrderRepository(Protocol):
     def owing_gateway_work(self, limit: int) -> list[str]:
         """Ids of orders that still owe their gateway a call (``Order.owes_gateway_work``): an
         intent to cancel, or a pending refund without the gateway's refund id."""
+        ...
+
+    def paid_by_day(self, paid_from: datetime, paid_to: datetime) -> list[DailySales]:
+        """Orders sold (``OrderStatus.is_paid``) with ``paid_from <= paid_at < paid_to``,
+        grouped by the UTC day of ``paid_at`` and currency, each with its count and the sum of
+        its captures; by day, then currency. Days without a sale are absent."""
         ...
 
     def awaiting_gateway_word(self, placed_before: datetime, limit: int) -> list[str]:
@@ -560,6 +582,27 @@ class AddressBook(Protocol):
     def count_for_user(self, user_id: str) -> int: ...
 
 
+class CartRepository(Protocol):
+    """Shoppers' carts with their lines: every read answers the whole cart. An account has at
+    most one cart: ``add`` of a second one for the same user raises ``Conflict``."""
+
+    def get(self, cart_id: str, *, for_update: bool = False) -> Cart | None: ...
+
+    def get_for_user(self, user_id: str, *, for_update: bool = False) -> Cart | None: ...
+
+    def add(self, cart: Cart) -> None: ...
+
+    def save(self, cart: Cart) -> None:
+        """Write back its owner, lines (in their order), order link and ``updated_at``."""
+        ...
+
+    def delete(self, cart_id: str) -> bool: ...
+
+    def purge_untouched(self, before: datetime) -> int:
+        """Delete every cart not changed since ``before`` (``updated_at``); how many."""
+        ...
+
+
 class ShippingRepository(Protocol):
     """The shop's shipping zones and methods: a handful of rows, read whole."""
 
@@ -698,6 +741,8 @@ class UnitOfWork(Protocol):
     def categories(self) -> CategoryRepository: ...
     @property
     def attributes(self) -> AttributeRepository: ...
+    @property
+    def carts(self) -> CartRepository: ...
 
     def __enter__(self) -> Self: ...
 

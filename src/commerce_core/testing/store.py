@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Self
 
@@ -19,6 +20,7 @@ import attrs
 from commerce_core.domain.accounts import Role, Session, User
 from commerce_core.domain.attributes import AttributeDefinition, AttributeValue
 from commerce_core.domain.audit import GENESIS_HASH, AuditEntry
+from commerce_core.domain.carts import Cart
 from commerce_core.domain.catalog import Product
 from commerce_core.domain.catalog_search import (
     CatalogFacets,
@@ -41,7 +43,7 @@ from commerce_core.domain.saved_addresses import SavedAddress
 from commerce_core.domain.shipping import ShippingMethod, ShippingZone
 from commerce_core.domain.tax import TaxRate
 from commerce_core.errors import Conflict, EmailAlreadyRegistered, NotFound
-from commerce_core.ports import EventBuffer
+from commerce_core.ports import DailySales, EventBuffer
 from commerce_core.testing.catalog_store import InMemoryAttributes, InMemoryCategories
 from commerce_core.testing.notification_store import (
     InMemoryMessageOutbox,
@@ -76,6 +78,7 @@ class _Data:
     attribute_definitions: dict[str, AttributeDefinition] = attrs.Factory(dict)
     # Product id -> attribute code -> its value (none: absent).
     attribute_values: dict[str, dict[str, AttributeValue]] = attrs.Factory(dict)
+    carts: dict[str, Cart] = attrs.Factory(dict)
 
 
 class InMemoryStore:
@@ -256,6 +259,19 @@ class _Orders(_Repo):
             key=lambda o: (o.hold_expires_at, o.id),
         )
         return [o.id for o in expired[:limit]]
+
+    def paid_by_day(self, paid_from: datetime, paid_to: datetime) -> list[DailySales]:
+        orders: Counter[tuple[date, str]] = Counter()
+        amounts: Counter[tuple[date, str]] = Counter()
+        for o in self._data.orders.values():
+            if o.status.is_paid and o.paid_at is not None and paid_from <= o.paid_at < paid_to:
+                key = (o.paid_at.astimezone(UTC).date(), o.currency)
+                orders[key] += 1
+                amounts[key] += 0 if o.captured is None else o.captured.amount
+        return [
+            DailySales(day, currency, orders[day, currency], amounts[day, currency])
+            for day, currency in sorted(orders)
+        ]
 
     def awaiting_gateway_word(self, placed_before: datetime, limit: int) -> list[str]:
         waiting = sorted(
@@ -523,6 +539,43 @@ class _AddressBook(_Repo):
         return sum(a.user_id == user_id for a in self._data.saved_addresses.values())
 
 
+class _Carts(_Repo):
+    def get(self, cart_id: str, *, for_update: bool = False) -> Cart | None:
+        return copy.deepcopy(self._data.carts.get(cart_id))
+
+    def get_for_user(self, user_id: str, *, for_update: bool = False) -> Cart | None:
+        found = next((c for c in self._data.carts.values() if c.user_id == user_id), None)
+        return copy.deepcopy(found)
+
+    def add(self, cart: Cart) -> None:
+        if cart.id in self._data.carts:
+            raise Conflict(f"cart {cart.id} exists")
+        self._check_owner(cart)
+        self._data.carts[cart.id] = copy.deepcopy(cart)
+
+    def save(self, cart: Cart) -> None:
+        if cart.id not in self._data.carts:
+            raise NotFound(f"no cart {cart.id} to save")
+        self._check_owner(cart)
+        self._data.carts[cart.id] = copy.deepcopy(cart)
+
+    def _check_owner(self, cart: Cart) -> None:
+        """One cart per account: the unique index, emulated."""
+        if cart.user_id is not None and any(
+            c.user_id == cart.user_id and c.id != cart.id for c in self._data.carts.values()
+        ):
+            raise Conflict("this account has a cart already")
+
+    def delete(self, cart_id: str) -> bool:
+        return self._data.carts.pop(cart_id, None) is not None
+
+    def purge_untouched(self, before: datetime) -> int:
+        stale = [k for k, c in self._data.carts.items() if c.updated_at < before]
+        for k in stale:
+            del self._data.carts[k]
+        return len(stale)
+
+
 class InMemoryUnitOfWork:
     """A ``UnitOfWork`` over an ``InMemoryStore``. One per thread; re-enterable."""
 
@@ -543,6 +596,7 @@ class InMemoryUnitOfWork:
     addresses: _AddressBook
     categories: InMemoryCategories
     attributes: InMemoryAttributes
+    carts: _Carts
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
@@ -582,6 +636,7 @@ class InMemoryUnitOfWork:
         self.attributes = InMemoryAttributes(
             working.attribute_definitions, working.attribute_values, working.products
         )
+        self.carts = _Carts(working)
 
     def __exit__(
         self,
