@@ -7,16 +7,12 @@ repeated request, or a revalidation naming the current tag, is answered without 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
 
 from commerce_core import (
-    CatalogQuery,
-    CatalogSort,
-    FieldError,
     facets_view,
     get_product_with_details,
     product_view,
@@ -24,6 +20,7 @@ from commerce_core import (
 )
 from webapp.api.responses import json_response
 from webapp.catalog_cache import CachedPage, catalog_cache
+from webapp.catalog_query import read_catalog_search
 from webapp.query_reader import QueryReader
 from webapp.request_ports import request_uow
 
@@ -35,32 +32,6 @@ bp = Blueprint("catalog", __name__, url_prefix="/api/products")
 # The server's own cache adds at most its TTL to the staleness a client may see.
 CATALOG_MAX_AGE = 15
 _CACHE_CONTROL = f"public, max-age={CATALOG_MAX_AGE}"
-# The longest search the catalog answers (the core refuses longer ones too).
-MAX_QUERY = 100
-_SORTS = frozenset(sort.value for sort in CatalogSort)
-MAX_SLUG = 100
-# `attr[material]=stoneware,porcelain`: any of the values of one attribute (OpenAPI's
-# deepObject style); several attributes must all match.
-_ATTRIBUTE_FILTER = re.compile(r"^attr\[([a-z][a-z0-9_]{0,39})\]$")
-MAX_ATTRIBUTE_FILTERS = 10
-MAX_ATTRIBUTE_VALUE = 200
-
-
-def _attribute_filters(query: QueryReader) -> dict[str, tuple[str, ...]]:
-    filters: dict[str, tuple[str, ...]] = {}
-    for name in request.args:
-        if not name.startswith("attr"):
-            continue
-        match = _ATTRIBUTE_FILTER.match(name)
-        if match is None:
-            query.errors.append(FieldError(name[:60], "is not a filter: attr[<code>]=<value>"))
-            continue
-        values = query.texts(name, max_length=MAX_ATTRIBUTE_VALUE)
-        if values:
-            filters[match.group(1)] = values
-    if len(filters) > MAX_ATTRIBUTE_FILTERS:
-        query.errors.append(FieldError("attr", f"at most {MAX_ATTRIBUTE_FILTERS} attributes"))
-    return filters
 
 
 @bp.get("")
@@ -73,24 +44,13 @@ def list_catalog() -> Response:
     def render() -> dict[str, Any]:
         query = QueryReader()
         paging = query.paging()
-        text = query.text("q", max_length=MAX_QUERY)
-        min_price = query.amount("min_price")
-        max_price = query.amount("max_price")
-        in_stock = query.boolean("in_stock")
-        sort = query.choice("sort", _SORTS)
-        category = query.text("category", max_length=MAX_SLUG)
-        attributes = _attribute_filters(query)
-        where = query.build(
-            lambda: CatalogQuery(
-                text=text,
-                min_price=min_price,
-                max_price=max_price,
-                in_stock=in_stock,
-                sort=CatalogSort(sort) if sort else CatalogSort.NAME,
-            )
-        )
+        search = read_catalog_search(query, price=query.amount)
         found = search_catalog(
-            request_uow(), where, paging, category=category, attributes=attributes
+            request_uow(),
+            search.where,
+            paging,
+            category=search.category,
+            attributes=search.attributes,
         )
         return {
             **found.page.to_primitive(product_view),
