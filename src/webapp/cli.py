@@ -29,6 +29,7 @@ from commerce_core import (
     export_catalog_csv,
     import_catalog_csv,
     purge_idempotency_records,
+    purge_stale_carts,
     reconcile_payments,
     release_expired_holds,
     send_due_messages,
@@ -230,6 +231,14 @@ def purge_idempotency_keys() -> None:
     """Forget stored Idempotency-Key answers older than their 24 hours."""
     with _container() as c:
         purged = purge_idempotency_records(uow=c.new_uow(), clock=c.clock)
+    click.echo(f"purged={purged}")
+
+
+@jobs.command("purge-carts")
+def purge_carts() -> None:
+    """Delete carts untouched for 30 days (the in-process scheduler does it every round too)."""
+    with _container() as c:
+        purged = purge_stale_carts(uow=c.new_uow(), clock=c.clock)
     click.echo(f"purged={purged}")
 
 

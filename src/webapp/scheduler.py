@@ -5,7 +5,8 @@ processes started together do not ask together) it asks for the job's lease (``S
 and, if it got it, runs the job: ``reconcile_payments``, which gives back the stock of expired
 holds, finishes what gateways owe and asks them what a lost webhook did not say. With several
 processes (or hosts), one runs each round; if that one dies, the lease expires and another takes
-over. ``commerce jobs reconcile`` from a cron keeps working beside it - every job is idempotent.
+over. The same round purges carts untouched for 30 days (``purge_stale_carts``): anonymous
+visitors' carts must not pile up forever. ``commerce jobs reconcile`` from a cron keeps working beside it - every job is idempotent.
 
 A second scheduler, ``notifications``, runs ``send_due_messages`` every few seconds
 (``NOTIFY_INTERVAL_SECONDS``), so an email queued with an order or a password-reset request
@@ -30,7 +31,7 @@ import attrs
 import structlog
 
 from adapters.sql.leases import SqlJobLeases
-from commerce_core import Clock, reconcile_payments, send_due_messages
+from commerce_core import Clock, purge_stale_carts, reconcile_payments, send_due_messages
 from webapp.bootstrap import Container, release_uow
 from webapp.config import Settings
 
@@ -50,13 +51,15 @@ JITTER = 0.2  # each wait is the interval +/- 20%
 
 
 def reconcile_job(container: Container) -> dict[str, Any]:
-    """One round of ``reconcile_payments`` over a unit of work of its own; its report."""
+    """One round of ``reconcile_payments`` and of the carts' purge over a unit of work of its
+    own; its report."""
     uow = container.new_uow()
     try:
         report = reconcile_payments(**container.payment_ports(uow))
+        purged = purge_stale_carts(uow=uow, clock=container.clock)
     finally:
         release_uow(uow)
-    return attrs.asdict(report)
+    return {**attrs.asdict(report), "carts_purged": purged}
 
 
 def notification_job(container: Container) -> dict[str, Any]:

@@ -27,13 +27,17 @@ see our origin only, never a path (which may carry an order id), while our own s
 posts keep their ``Referer``, which Flask-WTF's strict HTTPS check requires.
 
 HSTS only in production: on a laptop it would pin ``127.0.0.1`` to https for two years.
+
+One page may need more than ``PAGE_POLICY`` (the API docs viewer's ``data:`` icons): its view
+says so with ``@page_policy(...)`` and its docstring says why; every other page keeps the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 
 __all__ = [
     "HSTS",
@@ -41,6 +45,7 @@ __all__ = [
     "PERMISSIONS_POLICY",
     "RESOURCE_POLICY",
     "install_security_headers",
+    "page_policy",
     "security_headers",
 ]
 
@@ -77,6 +82,10 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 HSTS = "max-age=63072000; includeSubDomains"
+# Marked on a view by ``page_policy`` (as ``csrf_exempt`` marks one): no registry to keep.
+_PAGE_POLICY_ATTRIBUTE = "content_security_policy"
+
+F = TypeVar("F", bound=Callable[..., object])
 
 _ALWAYS: Mapping[str, str] = {
     "X-Content-Type-Options": "nosniff",
@@ -87,10 +96,35 @@ _ALWAYS: Mapping[str, str] = {
 }
 
 
-def security_headers(*, mimetype: str | None, production: bool) -> dict[str, str]:
-    """The headers a response whose body is of ``mimetype`` must carry."""
+def page_policy(policy: str | Callable[[], str | None]) -> Callable[[F], F]:
+    """The Content-Security-Policy of this one view's HTML pages, instead of ``PAGE_POLICY``;
+    a callable is asked per request (the checkout's depends on the configured gateway; None:
+    ``PAGE_POLICY``)."""
+
+    def mark(view: F) -> F:
+        setattr(view, _PAGE_POLICY_ATTRIBUTE, policy)
+        return view
+
+    return mark
+
+
+def _view_page_policy() -> str | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    policy = getattr(view, _PAGE_POLICY_ATTRIBUTE, None)
+    if callable(policy):
+        policy = policy()
+    return policy if isinstance(policy, str) else None
+
+
+def security_headers(
+    *, mimetype: str | None, production: bool, page: str | None = None
+) -> dict[str, str]:
+    """The headers a response whose body is of ``mimetype`` must carry (``page``: the policy of
+    an HTML page whose view sets its own)."""
     headers = dict(_ALWAYS)
-    headers["Content-Security-Policy"] = PAGE_POLICY if mimetype == "text/html" else RESOURCE_POLICY
+    headers["Content-Security-Policy"] = (
+        (page or PAGE_POLICY) if mimetype == "text/html" else RESOURCE_POLICY
+    )
     if production:
         headers["Strict-Transport-Security"] = HSTS
     return headers
@@ -103,7 +137,10 @@ def install_security_headers(app: Flask, *, production: bool) -> None:
 
     def add_security_headers(response: Response) -> Response:
         # Set, never setdefault: a view cannot weaken the policy by setting its own header.
-        response.headers.update(security_headers(mimetype=response.mimetype, production=production))
+        headers = security_headers(
+            mimetype=response.mimetype, production=production, page=_view_page_policy()
+        )
+        response.headers.update(headers)
         return response
 
     app.after_request(add_security_headers)

@@ -9,8 +9,9 @@ sent only to ``/api/auth``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 
 from commerce_core import (
     ChangePassword,
@@ -45,7 +46,7 @@ from webapp.sessions import (
     session_token,
 )
 
-__all__ = ["bp", "set_sign_in_cookies"]
+__all__ = ["SIGN_IN_HOOKS", "bp", "on_sign_in", "set_sign_in_cookies"]
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
@@ -53,6 +54,8 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 MAX_PASSWORD_INPUT = 1024
 MAX_EMAIL_INPUT = 320
 MAX_TOKEN_INPUT = 200
+# What else a browser's sign-in does, registered by the modules it concerns (``on_sign_in``).
+SIGN_IN_HOOKS = "commerce.sign_in_hooks"
 
 
 @bp.get("/csrf")
@@ -220,6 +223,14 @@ def set_sign_in_cookies(response: Response, signed_in: SignedIn) -> None:
     policy.set_session(response, signed_in.session_token)
     policy.set_refresh(response, signed_in.refresh_token)
     policy.set_csrf(response, mint_token(current_app.config["SECRET_KEY"], signed_in.session_token))
+    for hook in current_app.extensions.get(SIGN_IN_HOOKS, ()):
+        hook(response, signed_in)
+
+
+def on_sign_in(app: Flask, hook: Callable[[Response, SignedIn], None]) -> None:
+    """Have every sign-in of ``app`` (API and pages alike) call ``hook`` with its response,
+    once the cookies are set: the cart's merge (``webapp.pages.cart``)."""
+    app.extensions.setdefault(SIGN_IN_HOOKS, []).append(hook)
 
 
 def _signed_in(signed_in: SignedIn, *, status: int) -> Response:
