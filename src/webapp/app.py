@@ -15,13 +15,13 @@ from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.api import register_blueprints
+from webapp.assets import install_assets
 from webapp.bootstrap import Container, build_container
 from webapp.catalog_cache import CATALOG_CACHE_KEY, CatalogCache
 from webapp.config import Settings
 from webapp.csrf import CSRF_HEADER, check_csrf
 from webapp.media import install_media
 from webapp.origins import install_origin_check
-from webapp.assets import install_assets
 from webapp.pages import install_pages
 from webapp.payloads import PathSegment
 from webapp.problems import install_error_handlers

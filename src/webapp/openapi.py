@@ -623,6 +623,18 @@ _OPERATIONS_PATHS: dict[str, Any] = {
             "responses": {"200": json_content({"type": "object"}, "OpenAPI 3.1")},
         }
     },
+    "/api/docs": {
+        "get": {
+            "summary": "This document as an HTML page (Swagger UI, served by the shop itself)",
+            "tags": ["operations"],
+            "responses": {
+                "200": {
+                    "description": "The page",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
 }
 
 

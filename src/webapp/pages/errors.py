@@ -17,10 +17,12 @@ from flask import Flask, Response, render_template, request
 
 from webapp.problems import PROBLEM_MIMETYPE
 
-__all__ = ["MACHINE_PATHS", "install_error_pages", "is_page_path"]
+__all__ = ["HTML_UNDER_API", "MACHINE_PATHS", "install_error_pages", "is_page_path"]
 
 # Outside /api/ but read by machines (probes, metrics): their failures stay problem JSON.
 MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Under /api/ but read by people (the rendered OpenAPI document): their failures are pages.
+HTML_UNDER_API = frozenset({"/api/docs"})
 _API_PREFIX = "/api/"
 # Headers describing the JSON body; the page's own are set by Flask.
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
@@ -28,7 +30,9 @@ _BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 def is_page_path(path: str) -> bool:
     """Whether ``path`` belongs to the HTML side of the site (everything but the API and the
-    machine endpoints): its failures are pages."""
+    machine endpoints, but with the API's documentation): its failures are pages."""
+    if path in HTML_UNDER_API:
+        return True
     return not (path.startswith(_API_PREFIX) or path == "/api" or path in MACHINE_PATHS)
 
 
