@@ -26,8 +26,10 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
 from webapp.csrf import UNSAFE_METHODS, is_api_path
-from webapp.pages import auth
+from webapp.pages import account, api_docs, auth, checkout, password_reset, shop
+from webapp.pages.admin import bp as admin_console
 from webapp.pages.errors import install_error_pages, is_page_path
+from webapp.pages.money_format import format_price
 from webapp.sessions import current_user
 
 __all__ = ["SHOP_NAME", "install_pages", "is_page_path"]
@@ -53,5 +55,12 @@ def install_pages(app: Flask) -> None:
 
     app.before_request(protect_page_forms)
     app.context_processor(page_context)
+    app.jinja_env.filters["price"] = format_price  # {{ money | price }} on every page
     install_error_pages(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admin_console)  # /admin: the staff console
+    app.register_blueprint(account.bp)
+    app.register_blueprint(password_reset.bp)
+    api_docs.install_api_docs(app)
+    shop.install(app)  # the catalogue, sitemap.xml, robots.txt, resized images
+    checkout.install_checkout(app)  # cart, checkout, order pages, the fake gateway's 3DS
