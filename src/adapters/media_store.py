@@ -16,7 +16,7 @@ from pathlib import Path
 
 from commerce_core import ImageFormat, image_key, is_image_key
 
-__all__ = ["FileSystemImageStore"]
+__all__ = ["FileSystemImageStore", "write_atomically"]
 
 
 class FileSystemImageStore:
@@ -30,18 +30,7 @@ class FileSystemImageStore:
         if target.is_file():
             return key  # content-addressed: the same bytes are there already
         self.root.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=self.root, prefix=".upload-")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temporary, 0o644)  # a web server in front may serve the directory
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        write_atomically(target, data, prefix=".upload-")
         return key
 
     def get(self, key: str) -> bytes | None:
@@ -54,3 +43,21 @@ class FileSystemImageStore:
 
     def url(self, key: str) -> str:
         return self.base_url + key
+
+
+def write_atomically(target: Path, data: bytes, *, prefix: str) -> None:
+    """A temporary file in ``target``'s folder, synced and renamed into place: no reader ever
+    sees half a file, and a crash leaves the old file or none. Readable by a web server in
+    front (0644), which may serve the folder itself."""
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=prefix)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

@@ -20,9 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import io
-import os
 import re
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -33,6 +31,7 @@ import attrs
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from PIL import Image, UnidentifiedImageError
 
+from adapters.media_store import write_atomically
 from commerce_core import MAX_IMAGE_PIXELS, ImageStore, ImageTooLarge, InvalidImage
 from webapp.bootstrap import Container
 from webapp.config import Settings
@@ -138,7 +137,7 @@ class ImageResizer:
             if original is None:
                 return None
             data = resize_to_webp(original, width, max_pixels=self.max_pixels)
-            _write_atomically(target, data)
+            write_atomically(target, data, prefix=".resize-")
             self.resizes += 1
             return data
 
@@ -182,22 +181,6 @@ def _read(path: Path) -> bytes | None:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """A temporary file in the same folder, renamed into place: no reader sees half a file."""
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".resize-")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)  # a web server in front may serve the folder
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def resizer() -> ImageResizer:
