@@ -43,11 +43,13 @@ def notice(page: Any) -> str:
     return str(page.get_by_role("status").first.inner_text())
 
 
-def paid_order(live_shop: LiveShop, sku: str, quantity: int) -> str:
-    """An order a new shopper paid for (the core's checkout, as the shop's pages run it)."""
+def paid_order(live_shop: LiveShop, sku: str, quantity: int) -> tuple[str, str]:
+    """An order a new shopper paid for (the core's checkout, as the shop's pages run it): its
+    id and the shopper's email."""
     container = live_shop.container
+    email = live_shop.new_email()
     shopper = register(
-        Register(email=live_shop.new_email(), password=PASSWORD, name="Sam Shopper"),
+        Register(email=email, password=PASSWORD, name="Sam Shopper"),
         **container.account_ports(),
     ).user
     variant_id = _variant_id(live_shop, sku)
@@ -69,7 +71,7 @@ def paid_order(live_shop: LiveShop, sku: str, quantity: int) -> str:
         **container.payment_ports(),
     )
     assert confirmed.body["order"]["status"] == "paid", confirmed.body
-    return str(confirmed.body["order"]["id"])
+    return str(confirmed.body["order"]["id"]), email
 
 
 def _variant_id(live_shop: LiveShop, sku: str) -> str:
@@ -137,7 +139,7 @@ def test_the_admin_adds_a_product_ships_and_refunds_an_order_and_reads_the_log(
     checked(page, axe, shot, "product-list")
 
     # An order a shopper paid for: shipped, then refunded in part.
-    order_id = paid_order(live_shop, f"{slug}-L", 2)
+    order_id, shopper_email = paid_order(live_shop, f"{slug}-L", 2)
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Orders").click()
     page.wait_for_url("**/admin/orders")
     checked(page, axe, shot, "orders")
@@ -151,6 +153,17 @@ def test_the_admin_adds_a_product_ships_and_refunds_an_order_and_reads_the_log(
     page.wait_for_url(f"**/admin/orders/{order_id}")
     assert notice(page) == "Shipped with UPS, tracking number 1Z999AA10123456784."
     checked(page, axe, shot, "order-shipped")
+
+    # The shopper, in their own browser, sees the parcel's carrier and tracking number.
+    shopper_page = page.context.browser.new_context(base_url=live_shop.url).new_page()
+    sign_in(shopper_page, shopper_email)
+    shopper_page.goto(f"/orders/{order_id}")
+    shown = " ".join(shopper_page.locator("main").inner_text().split())
+    assert "UPS" in shown
+    assert "1Z999AA10123456784" in shown
+    shot(shopper_page, "shopper-sees-tracking")
+    assert axe(shopper_page) == []
+    shopper_page.context.close()
 
     page.get_by_label("Part of it (the amount below)").check()
     page.get_by_label(re.compile(r"^Amount")).fill("12.34")
