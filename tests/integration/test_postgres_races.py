@@ -188,8 +188,10 @@ class Shop:
 
 @pytest.fixture
 def race_engine(pg_engine: Engine) -> Iterator[Engine]:
-    """Enough connections for every racer at once (``pg_engine`` has emptied the tables)."""
-    engine = make_engine(pg_engine.url, pool_size=50, max_overflow=10)
+    """Forty connections: as many transactions at once as the tests need to race, and, with
+    the suite's other engines, well inside PostgreSQL's default of 100 clients (more racers
+    wait a moment for a connection). ``pg_engine`` has emptied the tables."""
+    engine = make_engine(pg_engine.url, pool_size=40, max_overflow=0)
     yield engine
     engine.dispose()
 
