@@ -106,17 +106,20 @@ def _demo_currency() -> str:
 
 
 def stock_report(database_url: str, product_ids: list[str]) -> dict[str, Any]:
-    """Stock taken from the benchmark products vs the orders that hold or paid for it."""
+    """Stock taken from the benchmark products (their variants) vs the orders that hold or
+    paid for it."""
     from sqlalchemy import func, select
 
     from adapters.sql import make_engine
-    from adapters.sql.tables import order_lines, orders, products
+    from adapters.sql.tables import order_lines, orders, product_variants
 
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
             stock = conn.execute(
-                select(func.sum(products.c.stock)).where(products.c.id.in_(product_ids))
+                select(func.sum(product_variants.c.stock)).where(
+                    product_variants.c.product_id.in_(product_ids)
+                )
             ).scalar_one()
             by_status = dict(
                 conn.execute(
