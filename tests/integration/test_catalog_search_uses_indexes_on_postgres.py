@@ -1,8 +1,10 @@
 """On PostgreSQL the catalogue's text search is served by the trigram indexes, never a scan of
-the products table: the statement the repository really runs, explained."""
+the products table, and the console's sales per day by the paid_at index: the statements the
+repositories really run, explained."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -60,3 +62,25 @@ def test_price_order_uses_the_price_index(pg_engine: Engine) -> None:
             row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
         )
     assert "ix_products_price_amount" in plan, plan
+
+
+def test_the_sales_per_day_find_the_paid_orders_by_their_index(pg_engine: Engine) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    until = datetime(2026, 3, 31, tzinfo=UTC)
+    event.listen(pg_engine, "before_cursor_execute", record)
+    try:
+        with SqlUnitOfWork(pg_engine) as uow:
+            uow.orders.paid_by_day(until - timedelta(days=30), until)
+    finally:
+        event.remove(pg_engine, "before_cursor_execute", record)
+    ((statement, parameters),) = [(s, p) for s, p in seen if "paid_at" in s]
+    with pg_engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        plan = "\n".join(
+            row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+        )
+    assert "ix_orders_paid_at" in plan, plan

@@ -453,8 +453,8 @@ class SqlOrderRepository:
         )
 
     def paid_by_day(self, paid_from: datetime, paid_to: datetime) -> list[DailySales]:
-        """One grouped statement over the orders paid in the window (no index on ``paid_at``:
-        it reads the orders table, which a dashboard asking once per view can afford)."""
+        """One grouped statement over the orders paid in the window, found by the ``paid_at``
+        index (not by reading every order the shop ever took)."""
         day = _utc_day(self._connection.dialect.name).label("day")
         rows = self._connection.execute(
             select(

@@ -194,6 +194,8 @@ orders = Table(
     Index("ix_orders_client_ip_status", "client_ip", "status"),
     # The hold-expiry sweep: awaiting_payment orders by hold_expires_at.
     Index("ix_orders_status_hold_expires_at", "status", "hold_expires_at"),
+    # The console's sales per day: the orders paid in a window (unpaid ones have no paid_at).
+    Index("ix_orders_paid_at", "paid_at"),
     # The reconciliation job's intents to cancel: a handful among all orders.
     Index(
         "ix_orders_intent_to_cancel",
